@@ -1,0 +1,132 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express from 'express';
+import {
+  SERVICE_NAMES,
+  createPlatform,
+  createServiceApp,
+  errorMiddleware,
+  listen,
+  notFoundHandler,
+  assignRequestId,
+  requestContext,
+  sendError,
+  serviceForPath,
+  toApiError,
+  type Config,
+  type Logger,
+  type Platform,
+  type ServiceInstance,
+  type ServiceName,
+} from '@rgw/shared';
+import { chatCompletions, type PassThroughContext } from './inference/pass-through.js';
+import { embeddings } from './inference/embeddings.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { modelsRoutes } from './routes/models-routes.js';
+import { serviceProxy } from './service-proxy.js';
+import { SERVICE_FACTORIES } from './service-registry.js';
+
+export interface Gateway {
+  url: string;
+  platform: Platform;
+  /** Which services run in this process; the rest are proxied to their URLs. */
+  mounted: ServiceName[];
+  close(): Promise<void>;
+}
+
+type InferenceHandler = (req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string) => Promise<void>;
+
+// Served by the gateway itself on a bare node:http path: Express routing and middleware would cost
+// the hot inference path more than the whole proxy hop (see bench/).
+const INFERENCE: Record<string, InferenceHandler> = {
+  '/v1/chat/completions': chatCompletions,
+  '/v1/embeddings': embeddings,
+};
+
+/**
+ * Starts the gateway. Every service whose URL is configured is proxied to; every other one is
+ * created here and mounted in-process, so one process with no URLs is the embedded platform.
+ */
+export async function startGateway(config: Config, opts: { logger?: Logger } = {}): Promise<Gateway> {
+  let url = '';
+  const platform = await createPlatform(config, 'gateway', { logger: opts.logger, gatewayUrl: () => url });
+  const logger = platform.logger;
+  const instances: ServiceInstance[] = [];
+  const mounts = {} as Record<ServiceName, RequestListener>;
+  try {
+    for (const name of SERVICE_NAMES) {
+      const remote = config.serviceUrls[name];
+      if (remote) {
+        const proxy = serviceProxy(name, remote, logger);
+        mounts[name] = (req, res) => {
+          assignRequestId(req, res);
+          proxy(req, res);
+        };
+      } else {
+        const instance = await SERVICE_FACTORIES[name](platform);
+        instances.push(instance);
+        mounts[name] = createServiceApp({ logger, bodyLimitBytes: config.bodyLimitBytes, routes: instance.routes });
+      }
+    }
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestContext(logger));
+  app.use(healthRoutes(platform, config.serviceUrls));
+  app.use(modelsRoutes(platform.catalog));
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(logger));
+
+  const inferenceCtx: PassThroughContext = {
+    catalog: platform.catalog,
+    bodyLimitBytes: config.bodyLimitBytes,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+  };
+
+  const handler: RequestListener = (req, res) => {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const inference = req.method === 'POST' ? INFERENCE[path] : undefined;
+    if (inference) {
+      const requestId = assignRequestId(req, res);
+      const started = process.hrtime.bigint();
+      inference(req, res, inferenceCtx, requestId).then(
+        () => logger.info({ reqId: requestId, method: 'POST', url: path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
+        (err) => {
+          const apiError = toApiError(err, config.bodyLimitBytes);
+          if (apiError.status >= 500 && apiError.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error');
+          else logger.info({ reqId: requestId, url: path, status: apiError.status, error: apiError.message }, 'request failed');
+          // Drain what the client is still sending (e.g. after a 413) so the error reply reaches it.
+          req.resume();
+          sendError(res, apiError);
+        },
+      );
+      return;
+    }
+    const service = serviceForPath(path);
+    if (service) return mounts[service](req, res);
+    app(req, res);
+  };
+
+  const server = await listen(handler, config.port, config.host);
+  url = server.url;
+  for (const instance of instances) await instance.start?.();
+  logger.info({ url, mounted: instances.map((i) => i.name), proxied: config.serviceUrls }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    platform,
+    mounted: instances.map((i) => i.name),
+    close: () =>
+      (closing ??= (async () => {
+        await server.close(config.shutdownTimeoutMs);
+        for (const instance of instances) await instance.close?.().catch((err) => logger.error({ err }, 'service close failed'));
+        await platform.close();
+      })()),
+  };
+}

@@ -1,0 +1,52 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { BadGatewayError, upstreamJson, validate } from '@rgw/shared';
+import { embeddingsRequestSchema } from './inference-schemas.js';
+import { readBodyFor, type PassThroughContext } from './pass-through.js';
+
+// Tolerant reply schema: we only touch `data[].embedding`; everything else is relayed as sent.
+const upstreamReplySchema = z.looseObject({
+  data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]) })),
+});
+
+/**
+ * POST /v1/embeddings. The upstream is always asked for floats (many servers lack base64), and the
+ * gateway encodes base64 itself, so `encoding_format` behaves the same whatever the model server.
+ * The official SDK asks for base64 by default, which makes this path the common one.
+ */
+export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string): Promise<void> {
+  const { json } = await readBodyFor(req, ctx);
+  const body = validate(embeddingsRequestSchema, json);
+  const route = await ctx.catalog.resolve(body.model);
+  const wantBase64 = body.encoding_format === 'base64';
+  const reply = await upstreamJson(route.provider, {
+    method: 'POST',
+    path: '/embeddings',
+    body: JSON.stringify({ ...body, model: route.upstreamModel, encoding_format: 'float' }),
+    requestId,
+    timeoutMs: ctx.upstreamTimeoutMs,
+  });
+  const parsed = upstreamReplySchema.safeParse(reply);
+  if (!parsed.success) throw new BadGatewayError(`upstream provider '${route.provider.id}' sent an embeddings reply without data[].embedding`, 'upstream_invalid_reply');
+  for (const item of parsed.data.data) {
+    const floats = typeof item.embedding === 'string' ? base64ToFloats(item.embedding) : item.embedding;
+    item.embedding = wantBase64 ? floatsToBase64(floats) : floats;
+  }
+  const text = JSON.stringify(parsed.data);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** OpenAI's base64 embedding: the vector as little-endian float32, base64-encoded. */
+export function floatsToBase64(values: number[]): string {
+  const buf = Buffer.allocUnsafe(values.length * 4);
+  values.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  return buf.toString('base64');
+}
+
+export function base64ToFloats(text: string): number[] {
+  const buf = Buffer.from(text, 'base64');
+  const out: number[] = new Array(buf.length >> 2);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
+  return out;
+}

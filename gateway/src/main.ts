@@ -1,0 +1,5 @@
+import { loadConfig, onShutdownSignal } from '@rgw/shared';
+import { startGateway } from './gateway.js';
+
+const gateway = await startGateway(loadConfig());
+onShutdownSignal(gateway.platform.logger, () => gateway.close());

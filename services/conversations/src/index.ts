@@ -1,0 +1,1 @@
+export { createConversationsService } from './conversations-service.js';

@@ -1,0 +1,1 @@
+export { createPromptsService } from './prompts-service.js';

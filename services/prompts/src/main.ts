@@ -1,0 +1,4 @@
+import { runService } from '@rgw/shared';
+import { createPromptsService } from './prompts-service.js';
+
+await runService('prompts', createPromptsService);

@@ -1,0 +1,1 @@
+export { createResponsesService } from './responses-service.js';

@@ -1,0 +1,40 @@
+import { Redis } from 'ioredis';
+import type { Cache } from './cache.js';
+
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+  private constructor(private readonly client: Redis, private readonly prefix: string) {}
+
+  static async connect(url: string, prefix: string): Promise<RedisCache> {
+    // Fail fast instead of queueing commands while Redis is away; callers treat a failure as a miss.
+    const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
+    client.on('error', () => {});
+    await client.connect();
+    return new RedisCache(client, prefix);
+  }
+
+  private key(key: string): string {
+    return `${this.prefix}:cache:${key}`;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    const raw = await this.client.get(this.key(key));
+    return raw === null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.client.set(this.key(key), JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.del(this.key(key));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { SERVICE_NAMES, type ServiceName } from './route-table.js';
+
+const providerSchema = z.strictObject({
+  /** Used in `provider/model` addressing and in health output. */
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider id may use letters, digits, "_", "." and "-"'),
+  baseUrl: z.string().url(),
+  apiKey: z.string().optional(),
+  /** Models served by this provider that its own GET /models does not list (or when it has none). */
+  models: z.array(z.string().min(1)).default([]),
+  /** Ask the provider's GET /models; turn off for servers without that endpoint. */
+  listModels: z.boolean().default(true),
+});
+export type ProviderConfig = z.infer<typeof providerSchema>;
+
+const fileSchema = z.strictObject({
+  port: z.number().int().optional(),
+  host: z.string().optional(),
+  dataDir: z.string().optional(),
+  bodyLimit: z.union([z.number(), z.string()]).optional(),
+  embeddingModel: z.string().optional(),
+  databaseUrl: z.string().optional(),
+  redisUrl: z.string().optional(),
+  amqpUrl: z.string().optional(),
+  modelCacheTtlSeconds: z.number().positive().optional(),
+  upstreamTimeoutMs: z.number().int().positive().optional(),
+  providers: z.array(providerSchema).default([]),
+  services: z.partialRecord(z.enum(SERVICE_NAMES), z.string().url()).optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  bodyLimitBytes: number;
+  embeddingModel?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  amqpUrl?: string;
+  /** Prefix for Redis keys and RabbitMQ queue names, so several deployments can share a broker. */
+  keyPrefix: string;
+  modelCacheTtlMs: number;
+  upstreamTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  providers: ProviderConfig[];
+  /** Base URLs of services run as their own processes; a service without one is mounted in-process. */
+  serviceUrls: Partial<Record<ServiceName, string>>;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** "50mb", "512kb", "1048576" or a number of bytes. */
+export function parseSize(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!m) throw new Error(`invalid size '${value}' (expected e.g. 50mb)`);
+  return Math.floor(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+}
+
+/** Replaces `${VAR}` in config-file strings with the environment's value, so secrets stay out of the file. */
+function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '');
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got '${raw}'`);
+  return n;
+}
+
+/**
+ * Reads the optional YAML file named by CONFIG_FILE, then applies environment variables, which win.
+ * BACKEND_BASE_URL adds one provider (id BACKEND_ID, default "default") ahead of the file's providers.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let file: z.infer<typeof fileSchema> = { providers: [] };
+  if (env.CONFIG_FILE) {
+    const text = expandEnv(readFileSync(env.CONFIG_FILE, 'utf8'), env);
+    const parsed = fileSchema.safeParse(parseYaml(text) ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`${env.CONFIG_FILE}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    file = parsed.data;
+  }
+
+  const providers = [...file.providers];
+  if (env.BACKEND_BASE_URL) {
+    const models = (env.BACKEND_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    providers.unshift(
+      providerSchema.parse({ id: env.BACKEND_ID || 'default', baseUrl: env.BACKEND_BASE_URL, apiKey: env.BACKEND_API_KEY || undefined, models }),
+    );
+  }
+  const ids = new Set<string>();
+  for (const p of providers) {
+    if (ids.has(p.id)) throw new Error(`provider id '${p.id}' is configured twice`);
+    ids.add(p.id);
+  }
+
+  const serviceUrls: Partial<Record<ServiceName, string>> = { ...file.services };
+  for (const name of SERVICE_NAMES) {
+    const url = env[`${name.toUpperCase()}_SERVICE_URL`];
+    if (url) serviceUrls[name] = url;
+  }
+
+  const bodyLimit = env.BODY_LIMIT ?? file.bodyLimit ?? '50mb';
+  return {
+    port: intFromEnv(env, 'PORT') ?? file.port ?? 8321,
+    host: env.HOST || file.host || '0.0.0.0',
+    dataDir: resolve(env.DATA_DIR || file.dataDir || './data'),
+    bodyLimitBytes: parseSize(bodyLimit),
+    embeddingModel: env.EMBEDDING_MODEL || file.embeddingModel,
+    databaseUrl: env.DATABASE_URL || file.databaseUrl,
+    redisUrl: env.REDIS_URL || file.redisUrl,
+    amqpUrl: env.AMQP_URL || file.amqpUrl,
+    keyPrefix: env.KEY_PREFIX || 'rgw',
+    modelCacheTtlMs: (intFromEnv(env, 'MODEL_CACHE_TTL_SECONDS') ?? file.modelCacheTtlSeconds ?? 60) * 1000,
+    upstreamTimeoutMs: intFromEnv(env, 'UPSTREAM_TIMEOUT_MS') ?? file.upstreamTimeoutMs ?? 600_000,
+    shutdownTimeoutMs: intFromEnv(env, 'SHUTDOWN_TIMEOUT_MS') ?? 10_000,
+    providers,
+    serviceUrls,
+  };
+}

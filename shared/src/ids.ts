@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+/** Every id prefix the platform mints, in one place, so that ids are recognisable by their type. */
+export const ID_PREFIX = {
+  response: 'resp',
+  message: 'msg',
+  functionCall: 'fc',
+  reasoning: 'rs',
+  conversation: 'conv',
+  prompt: 'pmpt',
+  chatCompletion: 'chatcmpl',
+  fileSearchCall: 'fs',
+  request: 'req',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIX;
+
+/** `<prefix>_<48 hex>`: 192 random bits, the same length OpenAI uses for most of its ids. */
+export function newId(kind: IdKind): string {
+  return `${ID_PREFIX[kind]}_${randomBytes(24).toString('hex')}`;
+}
+
+export function hasPrefix(id: string, kind: IdKind): boolean {
+  return id.startsWith(`${ID_PREFIX[kind]}_`) && id.length > ID_PREFIX[kind].length + 1;
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Query parameters of the cursor-paginated list endpoints (`after`, `before`, `limit`, `order`). */
+export function listQuerySchema(opts: { defaultLimit: number; defaultOrder: 'asc' | 'desc'; maxLimit?: number }) {
+  return z.object({
+    after: z.string().min(1).optional(),
+    before: z.string().min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(opts.maxLimit ?? 100).default(opts.defaultLimit),
+    order: z.enum(['asc', 'desc']).default(opts.defaultOrder),
+  });
+}
+
+export interface ListPage<T> {
+  object: 'list';
+  data: T[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+/** Builds a list page from `limit + 1` fetched rows: the extra row only proves `has_more`. */
+export function toListPage<T extends { id: string }>(rows: T[], limit: number): ListPage<T> {
+  const has_more = rows.length > limit;
+  const data = has_more ? rows.slice(0, limit) : rows;
+  return { object: 'list', data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more };
+}

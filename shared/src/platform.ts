@@ -1,0 +1,112 @@
+import type { Router } from 'express';
+import type { Cache } from './cache/cache.js';
+import { MemoryCache } from './cache/memory-cache.js';
+import { RedisCache } from './cache/redis-cache.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { createLogger, type Logger } from './logging.js';
+import { InferenceClient } from './providers/inference-client.js';
+import { ModelCatalog } from './providers/model-catalog.js';
+import { AmqpQueue } from './queue/amqp-queue.js';
+import { DatabaseQueue } from './queue/database-queue.js';
+import type { Queue } from './queue/queue.js';
+import type { ServiceName } from './route-table.js';
+
+/**
+ * Everything a process needs, with the adapter of each part chosen by configuration: SQLite or
+ * Postgres (DATABASE_URL), memory or Redis (REDIS_URL), the database-backed queue or RabbitMQ (AMQP_URL).
+ */
+export interface Platform {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  cache: Cache;
+  queue: Queue;
+  catalog: ModelCatalog;
+  inference: InferenceClient;
+  /** Base URL at which every public API is reachable (the gateway), for service-to-service calls. */
+  gatewayUrl: () => string;
+  close(): Promise<void>;
+}
+
+export async function createPlatform(config: Config, name: string, opts: { logger?: Logger; gatewayUrl?: () => string } = {}): Promise<Platform> {
+  const logger = opts.logger ?? createLogger(name);
+  const database = openDatabase(config);
+  const opened: { close(): Promise<void> }[] = [database];
+  try {
+    await database.ping();
+    const cache: Cache = config.redisUrl ? await RedisCache.connect(config.redisUrl, config.keyPrefix) : new MemoryCache();
+    opened.push(cache);
+    const queue: Queue = config.amqpUrl
+      ? await AmqpQueue.connect(config.amqpUrl, config.keyPrefix, logger)
+      : await DatabaseQueue.open(database, logger);
+    opened.push(queue);
+    const catalog = new ModelCatalog(config.providers, cache, config.modelCacheTtlMs, logger);
+    const gatewayUrl = opts.gatewayUrl ?? (() => process.env.GATEWAY_URL ?? `http://127.0.0.1:${config.port}`);
+    return {
+      config,
+      logger,
+      database,
+      cache,
+      queue,
+      catalog,
+      inference: new InferenceClient(catalog, config),
+      gatewayUrl,
+      async close() {
+        // Queue first (finishes running jobs, which may still write), then the stores.
+        await queue.close().catch(() => {});
+        await cache.close().catch(() => {});
+        await database.close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    for (const part of opened.reverse()) await part.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** One service as the gateway mounts it (embedded) or its own process serves it (distributed). */
+export interface ServiceInstance {
+  name: ServiceName;
+  /** Routes with their full public paths (`/v1/...`), identical in both modes. */
+  routes: Router;
+  /** Starts background consumers (queue workers); called once the process is ready. */
+  start?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export type ServiceFactory = (platform: Platform) => Promise<ServiceInstance>;
+
+export interface DependencyStatus {
+  status: 'OK' | 'Error';
+  kind?: string;
+  error?: string;
+}
+
+/** Pings the platform's own parts, each bounded so a hung dependency reports instead of hanging /health. */
+export async function platformHealth(platform: Platform): Promise<Record<string, DependencyStatus>> {
+  const check = async (kind: string, ping: () => Promise<void>): Promise<DependencyStatus> => {
+    try {
+      await withTimeout(ping(), 2000);
+      return { status: 'OK', kind };
+    } catch (err) {
+      return { status: 'Error', kind, error: (err as Error).message };
+    }
+  };
+  const [database, cache, queue] = await Promise.all([
+    check(platform.database.dialect, () => platform.database.ping()),
+    check(platform.cache.kind, () => platform.cache.ping()),
+    check(platform.queue.kind, () => platform.queue.ping()),
+  ]);
+  return { database, cache, queue };
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}

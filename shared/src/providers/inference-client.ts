@@ -1,0 +1,68 @@
+import type { Config } from '../config.js';
+import { BadGatewayError, upstreamError } from '../errors.js';
+import { parseSse } from '../http/sse-parser.js';
+import type { ModelCatalog } from './model-catalog.js';
+import { readBody, sendUpstream, upstreamJson } from './upstream-http.js';
+
+export interface CallOptions {
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Chat Completions and Embeddings against whichever provider serves the model, for services that
+ * build on inference (responses, the ingest worker). The gateway's own pass-through path does not use it.
+ */
+export class InferenceClient {
+  constructor(readonly catalog: ModelCatalog, private readonly config: Pick<Config, 'upstreamTimeoutMs'>) {}
+
+  async chatCompletion<T = unknown>(body: Record<string, unknown> & { model: string }, opts: CallOptions = {}): Promise<T> {
+    const route = await this.catalog.resolve(body.model);
+    return upstreamJson<T>(route.provider, {
+      method: 'POST',
+      path: '/chat/completions',
+      body: JSON.stringify({ ...body, model: route.upstreamModel, stream: false }),
+      timeoutMs: this.config.upstreamTimeoutMs,
+      ...opts,
+    });
+  }
+
+  /** Streams chat-completion chunks as parsed JSON objects, ending at `[DONE]` or the end of the body. */
+  async *chatCompletionStream<T = unknown>(body: Record<string, unknown> & { model: string }, opts: CallOptions = {}): AsyncGenerator<T> {
+    const route = await this.catalog.resolve(body.model);
+    const res = await sendUpstream(route.provider, {
+      method: 'POST',
+      path: '/chat/completions',
+      body: JSON.stringify({ ...body, model: route.upstreamModel, stream: true }),
+      timeoutMs: this.config.upstreamTimeoutMs,
+      ...opts,
+    });
+    if ((res.statusCode ?? 502) >= 400) throw upstreamError(route.provider.id, res.statusCode ?? 502, await readBody(res));
+    for await (const ev of parseSse(res)) {
+      if (ev.data === '[DONE]') return;
+      if (!ev.data) continue;
+      let chunk: T & { error?: unknown };
+      try {
+        chunk = JSON.parse(ev.data) as T & { error?: unknown };
+      } catch {
+        throw new BadGatewayError(`upstream provider '${route.provider.id}' sent a stream event that is not JSON`, 'upstream_invalid_reply');
+      }
+      // Some servers report mid-stream failures as an `error` object inside the stream.
+      if (chunk && typeof chunk === 'object' && 'error' in chunk && chunk.error) {
+        throw upstreamError(route.provider.id, 502, JSON.stringify({ error: chunk.error }));
+      }
+      yield chunk as T;
+    }
+  }
+
+  async embeddings<T = unknown>(body: Record<string, unknown> & { model: string }, opts: CallOptions = {}): Promise<T> {
+    const route = await this.catalog.resolve(body.model);
+    return upstreamJson<T>(route.provider, {
+      method: 'POST',
+      path: '/embeddings',
+      body: JSON.stringify({ ...body, model: route.upstreamModel }),
+      timeoutMs: this.config.upstreamTimeoutMs,
+      ...opts,
+    });
+  }
+}

@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { MockModelServer } from './mock-model-server.js';
+import { distributedUnavailable, startDistributed, startEmbedded, type PlatformInfo, type RunningPlatform } from './platform-harness.js';
+import { REPO_ROOT } from './process-harness.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    platforms: PlatformInfo[];
+    mockOrigin: string;
+  }
+}
+
+/**
+ * Starts the scripted model server and the platform in both run modes once for the integration
+ * suite. Distributed mode needs Postgres, Redis and RabbitMQ: without them it is skipped with a loud
+ * notice, or fails the run when CI or REQUIRE_DISTRIBUTED=1 says it must run.
+ */
+export default async function setup(project: TestProject) {
+  const logDir = join(REPO_ROOT, '.tmp', 'test-logs');
+  const mock = await MockModelServer.start();
+  const env = { BACKEND_BASE_URL: mock.url, BACKEND_API_KEY: 'mock-key', EMBEDDING_MODEL: 'mock-embed', SHUTDOWN_TIMEOUT_MS: '3000' };
+  const running: RunningPlatform[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(running.map((p) => p.stop()));
+    await mock.close();
+  };
+  try {
+    const modes = (process.env.TEST_MODES ?? 'embedded,distributed').split(',');
+    const starts: Promise<RunningPlatform | undefined>[] = [];
+    if (modes.includes('embedded')) starts.push(startEmbedded(env, logDir));
+    if (modes.includes('distributed')) {
+      const why = await distributedUnavailable();
+      if (why) {
+        const banner = `\n${'!'.repeat(78)}\n!! SKIPPED: the distributed-mode run of the integration suite.\n!! Why: ${why}\n${'!'.repeat(78)}\n`;
+        if (process.env.CI || process.env.REQUIRE_DISTRIBUTED === '1') throw new Error(`distributed mode is required here but cannot run: ${why}`);
+        console.warn(banner);
+      } else {
+        starts.push(startDistributed(env, logDir));
+      }
+    }
+    for (const p of await Promise.all(starts)) if (p) running.push(p);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  console.log(`integration suite runs against: ${running.map((p) => `${p.mode} (${p.origin})`).join(', ')}; logs in ${logDir}`);
+  project.provide('platforms', running.map(({ mode, origin, baseURL }) => ({ mode, origin, baseURL })));
+  project.provide('mockOrigin', mock.origin);
+  return stopAll;
+}
