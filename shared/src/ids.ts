@@ -11,6 +11,26 @@ export const ID_PREFIX = {
   chatCompletion: 'chatcmpl',
   fileSearchCall: 'fs',
   request: 'req',
+  // Conversation items of every type the Responses API produces or accepts.
+  functionCallOutput: 'fco',
+  webSearchCall: 'ws',
+  computerCall: 'cu',
+  computerCallOutput: 'cuo',
+  imageGenerationCall: 'ig',
+  codeInterpreterCall: 'ci',
+  localShellCall: 'lsh',
+  localShellCallOutput: 'lsho',
+  shellCall: 'sh',
+  shellCallOutput: 'sho',
+  applyPatchCall: 'apc',
+  applyPatchCallOutput: 'apco',
+  mcpListTools: 'mcpl',
+  mcpApprovalRequest: 'mcpr',
+  mcpApprovalResponse: 'mcpa',
+  mcpCall: 'mcp',
+  customToolCall: 'ctc',
+  customToolCallOutput: 'ctco',
+  conversationItem: 'item',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -16,7 +16,10 @@ describe.each(platforms)('models ($mode)', (p) => {
 
   it('retrieves a model by plain and provider-qualified id', async () => {
     expect(await client.models.retrieve('mock-model')).toMatchObject({ id: 'mock-model', object: 'model' });
-    expect(await client.models.retrieve('default/mock-model')).toMatchObject({ id: 'default/mock-model', owned_by: 'default' });
+    expect(await client.models.retrieve('default/mock-model')).toMatchObject({ id: 'default/mock-model', object: 'model' });
+    // Qualified ids work even for models only one provider offers, and only for models it offers.
+    expect(await client.models.retrieve('offline/offline-model')).toMatchObject({ id: 'offline/offline-model', owned_by: 'offline' });
+    await expect(client.models.retrieve('default/ghost')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('answers an unknown model with NotFoundError and code model_not_found', async () => {

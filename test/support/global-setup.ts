@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { MockModelServer } from './mock-model-server.js';
@@ -19,7 +20,22 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const logDir = join(REPO_ROOT, '.tmp', 'test-logs');
   const mock = await MockModelServer.start();
-  const env = { BACKEND_BASE_URL: mock.url, BACKEND_API_KEY: 'mock-key', EMBEDDING_MODEL: 'mock-embed', SHUTDOWN_TIMEOUT_MS: '3000' };
+  mkdirSync(logDir, { recursive: true });
+  // Besides the main provider ("default", from BACKEND_BASE_URL): a second provider serving the same
+  // models (duplicate ids must stay addressable) and one that is down (must not break the others).
+  const configFile = join(logDir, 'providers.yaml');
+  writeFileSync(
+    configFile,
+    ['providers:', '  - id: mirror', `    baseUrl: ${mock.url}`, '  - id: offline', '    baseUrl: http://127.0.0.1:9/v1', '    models: [offline-model]', ''].join('\n'),
+  );
+  const env = {
+    BACKEND_BASE_URL: mock.url,
+    BACKEND_API_KEY: 'mock-key',
+    EMBEDDING_MODEL: 'mock-embed',
+    CONFIG_FILE: configFile,
+    BODY_LIMIT: '2mb',
+    SHUTDOWN_TIMEOUT_MS: '3000',
+  };
   const running: RunningPlatform[] = [];
   const stopAll = async () => {
     await Promise.allSettled(running.map((p) => p.stop()));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Cache } from '../cache/cache.js';
 import type { ProviderConfig } from '../config.js';
-import { modelNotFound, ServiceUnavailableError } from '../errors.js';
+import { modelNotFound, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { nowSeconds } from '../ids.js';
 import type { Logger } from '../logging.js';
 import { upstreamJson } from './upstream-http.js';
@@ -29,6 +29,8 @@ interface ProviderListing {
 interface Snapshot {
   models: Model[];
   routes: Map<string, ModelRoute>;
+  /** Each provider's own model ids, for `provider/model` addressing. */
+  offered: Map<string, Set<string>>;
   failed: { id: string; error: string }[];
   expiresAt: number;
 }
@@ -99,22 +101,21 @@ export class ModelCatalog {
     const direct = snap.routes.get(model);
     if (direct) return direct;
     const slash = model.indexOf('/');
-    if (slash > 0) {
-      const provider = this.providers.find((p) => p.id === model.slice(0, slash));
-      // A provider that could not list its models still takes explicitly addressed requests.
-      if (provider) return { provider, upstreamModel: model.slice(slash + 1) };
-    }
-    return undefined;
+    if (slash <= 0) return undefined;
+    const provider = this.providers.find((p) => p.id === model.slice(0, slash));
+    if (!provider) return undefined;
+    const upstreamModel = model.slice(slash + 1);
+    // A provider that could not list its models still takes explicitly addressed requests.
+    const listingFailed = snap.failed.some((f) => f.id === provider.id);
+    return listingFailed || snap.offered.get(provider.id)?.has(upstreamModel) ? { provider, upstreamModel } : undefined;
   }
 
+  /** Always a 404: a provider being down must not turn a typo into a 5xx; the message names the gap. */
   private notFound(snap: Snapshot, model: string) {
-    if (snap.failed.length > 0) {
-      return new ServiceUnavailableError(
-        `The model '${model}' was not found, and provider(s) ${snap.failed.map((f) => `'${f.id}'`).join(', ')} could not be asked for their models.`,
-        'provider_unavailable',
-      );
-    }
-    return modelNotFound(model);
+    const err = modelNotFound(model);
+    if (snap.failed.length === 0) return err;
+    const down = snap.failed.map((f) => `'${f.id}'`).join(', ');
+    return new NotFoundError(`${err.message} (provider(s) ${down} could not be asked for their models)`, 'model', 'model_not_found');
   }
 
   private async current(): Promise<Snapshot> {
@@ -151,7 +152,8 @@ export class ModelCatalog {
         models.push({ id, object: 'model', created: m.created, owned_by: m.owned_by });
       }
     });
-    return { models, routes, failed, expiresAt: Date.now() + Math.min(this.ttlMs, LOCAL_MEMO_MS) };
+    const offered = new Map(this.providers.map((p, i) => [p.id, new Set(listings[i]!.models.map((m) => m.id))]));
+    return { models, routes, offered, failed, expiresAt: Date.now() + Math.min(this.ttlMs, LOCAL_MEMO_MS) };
   }
 
   /** One provider's models: from the shared cache, else asked and cached (failures briefly). */
