@@ -5,6 +5,8 @@ export default defineConfig({
     // The integration files share one platform per mode and one scripted model server, whose script
     // is global: files run one after another (unit files are quick enough not to mind).
     fileParallelism: false,
+    // Under CI a JSON report as well, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]] : ['default'],
     projects: [
       {
         test: {
