@@ -24,3 +24,7 @@ export * from './queue/amqp-queue.js';
 export * from './queue/database-queue.js';
 export * from './queue/queue.js';
 export * from './service-runner.js';
+export * from './clients/gateway-request.js';
+export * from './clients/conversations-client.js';
+export * from './clients/prompts-client.js';
+export * from './clients/prompt-template.js';

@@ -1,8 +1,12 @@
-import { Router } from 'express';
-import type { Platform, ServiceInstance } from '@rgw/shared';
+import { migrate, type Platform, type ServiceInstance } from '@rgw/shared';
+import { PromptManager } from './prompt-manager.js';
+import { PROMPT_MIGRATIONS } from './prompt-migrations.js';
+import { promptRoutes } from './prompt-routes.js';
+import { PromptStore } from './prompt-store.js';
 
-/** The prompts service: routes under /v1/prompts. */
-export async function createPromptsService(_platform: Platform): Promise<ServiceInstance> {
-  const routes = Router();
-  return { name: 'prompts', routes };
+/** The prompts service: routes under /v1/prompts (Llama Stack-compatible), state in the platform database. */
+export async function createPromptsService(platform: Platform): Promise<ServiceInstance> {
+  await migrate(platform.database, 'prompts', PROMPT_MIGRATIONS);
+  const manager = new PromptManager(new PromptStore(platform.database));
+  return { name: 'prompts', routes: promptRoutes(manager) };
 }

@@ -1,0 +1,138 @@
+import { InvalidRequestError, NotFoundError, newId, nowSeconds, toListPage, type ListPage } from '@rgw/shared';
+import { DuplicateItemError, type ConversationRecord, type ConversationStore, type PageQuery } from './conversation-store.js';
+import type { Metadata } from './conversation-schema.js';
+import { applyInclude, type IncludeValue } from './item-include.js';
+import { copyReferencedItem, toStoredItem, type ConversationItem } from './item-normalize.js';
+import type { InputItem } from './item-schema.js';
+
+export interface ConversationResource {
+  id: string;
+  object: 'conversation';
+  created_at: number;
+  metadata: Metadata;
+}
+
+export interface DeletedConversation {
+  id: string;
+  object: 'conversation.deleted';
+  deleted: true;
+}
+
+/** The logic of the Conversations API over a store: resources, item ids, includes, and the 404s. */
+export class ConversationManager {
+  constructor(private readonly store: ConversationStore) {}
+
+  async create(items: InputItem[], metadata: Metadata | null | undefined): Promise<ConversationResource> {
+    const stored = await this.prepareItems(items, 'items');
+    const record: ConversationRecord = { id: newId('conversation'), created_at: nowSeconds(), metadata: metadata ?? {} };
+    await this.withDuplicateCheck(stored, 'items', () => this.store.create(record, stored));
+    return toResource(record);
+  }
+
+  async get(id: string): Promise<ConversationResource> {
+    return toResource(await this.require(id));
+  }
+
+  async update(id: string, metadata: Metadata | null): Promise<ConversationResource> {
+    const record = await this.store.updateMetadata(id, metadata ?? {});
+    if (!record) throw conversationNotFound(id);
+    return toResource(record);
+  }
+
+  async delete(id: string): Promise<DeletedConversation> {
+    if (!(await this.store.delete(id))) throw conversationNotFound(id);
+    return { id, object: 'conversation.deleted', deleted: true };
+  }
+
+  async list(query: PageQuery): Promise<ListPage<ConversationResource>> {
+    const rows = await this.store.list(query);
+    if (!rows) throw unknownCursor(query.after!, 'conversation');
+    return toListPage(rows.map(toResource), query.limit);
+  }
+
+  async addItems(id: string, items: InputItem[], include: ReadonlySet<IncludeValue>): Promise<ListPage<ConversationItem>> {
+    await this.require(id);
+    const stored = await this.prepareItems(items, 'items');
+    const appended = await this.withDuplicateCheck(stored, 'items', () => this.store.appendItems(id, stored, nowSeconds()));
+    if (!appended) throw conversationNotFound(id);
+    const page = toListPage(stored, stored.length);
+    return { ...page, data: page.data.map((item) => applyInclude(item, include)) };
+  }
+
+  async listItems(id: string, query: PageQuery, include: ReadonlySet<IncludeValue>): Promise<ListPage<ConversationItem>> {
+    await this.require(id);
+    const rows = await this.store.listItems(id, query);
+    if (!rows) throw unknownCursor(query.after!, 'item');
+    return toListPage(rows.map((item) => applyInclude(item, include)), query.limit);
+  }
+
+  async getItem(id: string, itemId: string, include: ReadonlySet<IncludeValue>): Promise<ConversationItem> {
+    await this.require(id);
+    const item = await this.store.getItem(id, itemId);
+    if (!item) throw itemNotFound(itemId);
+    return applyInclude(item, include);
+  }
+
+  /** Deletes one item and, as OpenAI does, answers with the conversation it was in. */
+  async deleteItem(id: string, itemId: string): Promise<ConversationResource> {
+    const record = await this.require(id);
+    if (!(await this.store.deleteItem(id, itemId))) throw itemNotFound(itemId);
+    return toResource(record);
+  }
+
+  private async require(id: string): Promise<ConversationRecord> {
+    const record = await this.store.get(id);
+    if (!record) throw conversationNotFound(id);
+    return record;
+  }
+
+  /** Stored forms of validated inputs: references resolved, ids minted, duplicates in the batch refused. */
+  private async prepareItems(items: InputItem[], param: string): Promise<ConversationItem[]> {
+    const stored: ConversationItem[] = [];
+    for (const [i, input] of items.entries()) {
+      if (input.type === 'item_reference') {
+        const referenced = await this.store.findItem(input.id as string);
+        if (!referenced) throw new NotFoundError(`Item with id '${String(input.id)}' not found.`, `${param}[${i}].id`, 'item_not_found');
+        stored.push(copyReferencedItem(referenced));
+      } else {
+        stored.push(toStoredItem(input));
+      }
+    }
+    const seen = new Set<string>();
+    for (const [i, item] of stored.entries()) {
+      if (seen.has(item.id)) throw duplicateItem(item.id, `${param}[${i}].id`);
+      seen.add(item.id);
+    }
+    return stored;
+  }
+
+  private async withDuplicateCheck<T>(items: ConversationItem[], param: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof DuplicateItemError)) throw err;
+      const index = items.findIndex((i) => i.id === err.itemId);
+      throw duplicateItem(err.itemId, `${param}[${index}].id`);
+    }
+  }
+}
+
+function toResource(record: ConversationRecord): ConversationResource {
+  return { id: record.id, object: 'conversation', created_at: record.created_at, metadata: record.metadata };
+}
+
+function conversationNotFound(id: string): NotFoundError {
+  return new NotFoundError(`Conversation with id '${id}' not found.`, 'conversation_id', 'not_found');
+}
+
+function itemNotFound(itemId: string): NotFoundError {
+  return new NotFoundError(`Item with id '${itemId}' not found.`, 'item_id', 'not_found');
+}
+
+function duplicateItem(itemId: string, param: string): InvalidRequestError {
+  return new InvalidRequestError(`Duplicate item found with id ${itemId}. Remove the duplicate item from your input and try again.`, param, 'duplicate_item');
+}
+
+function unknownCursor(after: string, what: string): InvalidRequestError {
+  return new InvalidRequestError(`Invalid 'after': no ${what} with id '${after}' to list after.`, 'after', 'invalid_value');
+}

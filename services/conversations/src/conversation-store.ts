@@ -1,0 +1,148 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '@rgw/shared';
+import type { ConversationItem } from './item-normalize.js';
+import type { Metadata } from './conversation-schema.js';
+
+export interface ConversationRecord {
+  id: string;
+  created_at: number;
+  metadata: Metadata;
+}
+
+export interface PageQuery {
+  after?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+/** Appending failed because an item with this id is already in the conversation. */
+export class DuplicateItemError extends Error {
+  constructor(readonly itemId: string) {
+    super(`duplicate item ${itemId}`);
+  }
+}
+
+/**
+ * Conversations and their items in SQL (SQLite or Postgres, same queries). List methods fetch
+ * `limit + 1` rows so the caller can tell `has_more`, and answer `null` when the `after` cursor is
+ * not a row they could start from.
+ */
+export class ConversationStore {
+  private readonly db: Kysely<any>;
+
+  constructor(database: Database) {
+    this.db = database.db;
+  }
+
+  async create(conversation: ConversationRecord, items: ConversationItem[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('conversations')
+        .values({ id: conversation.id, created_at: conversation.created_at, metadata: JSON.stringify(conversation.metadata) })
+        .execute();
+      await insertItems(trx, conversation.id, items, conversation.created_at);
+    });
+  }
+
+  async get(id: string): Promise<ConversationRecord | undefined> {
+    const row = await this.db.selectFrom('conversations').select(['id', 'created_at', 'metadata']).where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async updateMetadata(id: string, metadata: Metadata): Promise<ConversationRecord | undefined> {
+    const result = await this.db.updateTable('conversations').set({ metadata: JSON.stringify(metadata) }).where('id', '=', id).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return undefined;
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // Explicit, so deletion does not depend on the engine enforcing the cascade.
+      await trx.deleteFrom('conversation_items').where('conversation_id', '=', id).execute();
+      const result = await trx.deleteFrom('conversations').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+  }
+
+  async list(query: PageQuery): Promise<ConversationRecord[] | null> {
+    let q = this.db.selectFrom('conversations').select(['id', 'created_at', 'metadata']);
+    if (query.after) {
+      const cursor = await this.db.selectFrom('conversations').select('seq').where('id', '=', query.after).executeTakeFirst();
+      if (!cursor) return null;
+      q = q.where('seq', query.order === 'asc' ? '>' : '<', cursor.seq);
+    }
+    const rows = await q.orderBy('seq', query.order).limit(query.limit + 1).execute();
+    return rows.map(toRecord);
+  }
+
+  /** Appends items in order; false when the conversation does not exist (or was deleted meanwhile). */
+  async appendItems(conversationId: string, items: ConversationItem[], createdAt: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const exists = await trx.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst();
+      if (!exists) return false;
+      await insertItems(trx, conversationId, items, createdAt);
+      return true;
+    });
+  }
+
+  async listItems(conversationId: string, query: PageQuery): Promise<ConversationItem[] | null> {
+    let q = this.db.selectFrom('conversation_items').select('data').where('conversation_id', '=', conversationId);
+    if (query.after) {
+      const cursor = await this.db
+        .selectFrom('conversation_items')
+        .select('seq')
+        .where('conversation_id', '=', conversationId)
+        .where('id', '=', query.after)
+        .executeTakeFirst();
+      if (!cursor) return null;
+      q = q.where('seq', query.order === 'asc' ? '>' : '<', cursor.seq);
+    }
+    const rows = await q.orderBy('seq', query.order).limit(query.limit + 1).execute();
+    return rows.map((r) => JSON.parse(r.data as string) as ConversationItem);
+  }
+
+  async getItem(conversationId: string, itemId: string): Promise<ConversationItem | undefined> {
+    const row = await this.db
+      .selectFrom('conversation_items')
+      .select('data')
+      .where('conversation_id', '=', conversationId)
+      .where('id', '=', itemId)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.data as string) as ConversationItem) : undefined;
+  }
+
+  /** The earliest stored item with this id in any conversation (for `item_reference` inputs). */
+  async findItem(itemId: string): Promise<ConversationItem | undefined> {
+    const row = await this.db.selectFrom('conversation_items').select('data').where('id', '=', itemId).orderBy('seq', 'asc').limit(1).executeTakeFirst();
+    return row ? (JSON.parse(row.data as string) as ConversationItem) : undefined;
+  }
+
+  async deleteItem(conversationId: string, itemId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('conversation_items').where('conversation_id', '=', conversationId).where('id', '=', itemId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}
+
+async function insertItems(db: Kysely<any>, conversationId: string, items: ConversationItem[], createdAt: number): Promise<void> {
+  // One row per statement: multi-row inserts do not promise seq in row order on every engine, and a
+  // unique violation then names the offending item.
+  for (const item of items) {
+    const row = { conversation_id: conversationId, id: item.id, type: item.type, data: JSON.stringify(item), created_at: createdAt };
+    try {
+      await db.insertInto('conversation_items').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateItemError(item.id);
+      throw err;
+    }
+  }
+}
+
+/** Unique-key violation on Postgres (23505) or SQLite (SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function toRecord(row: Record<string, unknown>): ConversationRecord {
+  return { id: row.id as string, created_at: Number(row.created_at), metadata: JSON.parse(row.metadata as string) as Metadata };
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, newId } from '@rgw/shared';
+import { checkPromptId, checkVariables } from './prompt-schema.js';
+
+function errorOf(fn: () => unknown): ApiError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('expected an ApiError');
+}
+
+describe('checkVariables', () => {
+  it('accepts declared placeholders, unused declarations and no variables at all', () => {
+    expect(checkVariables('Hi {{ name }} from {{city}}', ['city', 'name', 'extra'])).toEqual(['city', 'name', 'extra']);
+    expect(checkVariables('plain', undefined)).toEqual([]);
+    expect(checkVariables('plain', null)).toEqual([]);
+  });
+
+  it('names every undeclared placeholder', () => {
+    const err = errorOf(() => checkVariables('{{a}} {{b}} {{c}}', ['b']));
+    expect(err.status).toBe(400);
+    expect(err.param).toBe('variables');
+    expect(err.message).toContain("'a', 'c'");
+  });
+
+  it('refuses invalid and duplicate names, naming the entry', () => {
+    expect(errorOf(() => checkVariables('x', ['ok', 'not ok'])).param).toBe('variables[1]');
+    expect(errorOf(() => checkVariables('x', ['9lives'])).param).toBe('variables[0]');
+    expect(errorOf(() => checkVariables('x', ['a', 'b', 'a'])).param).toBe('variables[2]');
+  });
+});
+
+describe('checkPromptId', () => {
+  it('takes pmpt_ and 48 hex digits only', () => {
+    const id = newId('prompt');
+    expect(checkPromptId(id)).toBe(id);
+    for (const bad of ['pmpt_123', 'conv_' + 'a'.repeat(48), `pmpt_${'G'.repeat(48)}`, '']) {
+      expect(errorOf(() => checkPromptId(bad)).param).toBe('prompt_id');
+    }
+  });
+});

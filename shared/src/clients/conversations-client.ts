@@ -1,0 +1,87 @@
+import { gatewayRequest, type ClientCallOptions, type ClientTransport } from './gateway-request.js';
+
+/** A conversation as GET /v1/conversations/{id} returns it. */
+export interface ConversationObject {
+  id: string;
+  object: 'conversation';
+  created_at: number;
+  metadata: Record<string, string>;
+}
+
+/** A stored conversation item: always an id and a type; the rest is the item's wire shape. */
+export type StoredConversationItem = Record<string, unknown> & { id: string; type: string };
+
+interface ItemPage {
+  object: 'list';
+  data: StoredConversationItem[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+/** The most items the Conversations API takes in one call, and the largest page it returns. */
+export const CONVERSATION_ITEMS_PER_CALL = 20;
+const PAGE_SIZE = 100;
+
+/** Every include value, so items come back whole (image urls, logprobs, encrypted reasoning, ...). */
+const INCLUDE_ALL = [
+  'file_search_call.results',
+  'web_search_call.results',
+  'web_search_call.action.sources',
+  'message.input_image.image_url',
+  'computer_call_output.output.image_url',
+  'code_interpreter_call.outputs',
+  'reasoning.encrypted_content',
+  'message.output_text.logprobs',
+] as const;
+
+/**
+ * The Conversations API as other services use it: over public HTTP through the gateway, never through
+ * the conversations tables. Errors come back as the ApiError the conversations service threw.
+ */
+export class ConversationsClient {
+  constructor(private readonly transport: ClientTransport) {}
+
+  /** The conversation, or a 404 ApiError when there is none. */
+  getConversation(id: string, opts: ClientCallOptions = {}): Promise<ConversationObject> {
+    return gatewayRequest(this.transport, { ...opts, service: 'conversations', method: 'GET', path: `/v1/conversations/${encodeURIComponent(id)}` });
+  }
+
+  /** Every item of the conversation, oldest first, following cursors page by page. */
+  async listAllItems(id: string, opts: ClientCallOptions = {}): Promise<StoredConversationItem[]> {
+    const items: StoredConversationItem[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await gatewayRequest<ItemPage>(this.transport, {
+        ...opts,
+        service: 'conversations',
+        method: 'GET',
+        path: `/v1/conversations/${encodeURIComponent(id)}/items`,
+        query: { order: 'asc', limit: PAGE_SIZE, after, include: INCLUDE_ALL },
+      });
+      items.push(...page.data);
+      if (!page.has_more || !page.last_id) return items;
+      after = page.last_id;
+    }
+  }
+
+  /**
+   * Appends items in order, in calls of at most 20, and returns them as stored (with their ids).
+   * The calls are not one transaction: if one fails, the chunks before it stay appended.
+   */
+  async appendItems(id: string, items: readonly unknown[], opts: ClientCallOptions = {}): Promise<StoredConversationItem[]> {
+    const stored: StoredConversationItem[] = [];
+    for (let i = 0; i < items.length; i += CONVERSATION_ITEMS_PER_CALL) {
+      const page = await gatewayRequest<ItemPage>(this.transport, {
+        ...opts,
+        service: 'conversations',
+        method: 'POST',
+        path: `/v1/conversations/${encodeURIComponent(id)}/items`,
+        query: { include: INCLUDE_ALL },
+        body: { items: items.slice(i, i + CONVERSATION_ITEMS_PER_CALL) },
+      });
+      stored.push(...page.data);
+    }
+    return stored;
+  }
+}
