@@ -14,7 +14,20 @@ export interface ToolCallScript {
 }
 
 export type ChatScript =
-  | { type: 'text'; text: string; chunks?: string[]; finish_reason?: string; reasoning?: string; refusal?: string }
+  | {
+      type: 'text';
+      text: string;
+      chunks?: string[];
+      finish_reason?: string;
+      reasoning?: string;
+      refusal?: string;
+      /** Milliseconds between this step's streamed chunks (overrides the server-wide chunkDelayMs). */
+      delayMs?: number;
+      /** Replaces the reported usage (e.g. to add prompt_tokens_details / completion_tokens_details). */
+      usage?: Record<string, unknown>;
+      /** Attach per-token logprobs to streamed content chunks when the request asks for logprobs. */
+      logprobs?: boolean;
+    }
   | { type: 'tool_calls'; calls: ToolCallScript[]; text?: string }
   | { type: 'error'; status: number; body: unknown }
   | { type: 'hang' };
@@ -141,7 +154,7 @@ export class MockModelServer {
     }
     const id = `chatcmpl-mock${this.requests.length}`;
     const created = Math.floor(Date.now() / 1000);
-    const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+    const usage = (step.type === 'text' && step.usage) || { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
     const base = { id, created, model: body.model, system_fingerprint: 'mock' };
     if (!body.stream) {
       const message: any = { role: 'assistant', content: step.type === 'text' ? step.text : (step.text ?? null) };
@@ -153,15 +166,24 @@ export class MockModelServer {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = async (chunk: unknown) => {
+      if (res.destroyed) return;
       res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', ...(chunk as object) })}\n\n`);
-      if (this.chunkDelayMs) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      const delay = step.type === 'text' && step.delayMs !== undefined ? step.delayMs : this.chunkDelayMs;
+      if (delay) await new Promise((r) => setTimeout(r, delay));
     };
     const choice = (delta: unknown, finish_reason: string | null = null) => ({ choices: [{ index: 0, delta, finish_reason, logprobs: null }] });
     await send(choice({ role: 'assistant', content: '' }));
     if (step.type === 'text') {
       if (step.reasoning) await send(choice({ reasoning_content: step.reasoning }));
       if (step.refusal) await send(choice({ refusal: step.refusal }));
-      for (const piece of step.chunks ?? splitWords(step.text)) await send(choice({ content: piece }));
+      for (const piece of step.chunks ?? splitWords(step.text)) {
+        if (step.logprobs && body.logprobs) {
+          const top = Array.from({ length: body.top_logprobs ?? 0 }, (_, i) => ({ token: `${piece}#${i}`, logprob: -1 - i, bytes: null }));
+          await send({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null, logprobs: { content: [{ token: piece, logprob: -0.5, bytes: [...Buffer.from(piece)], top_logprobs: top }] } }] });
+        } else {
+          await send(choice({ content: piece }));
+        }
+      }
       await send(choice({}, step.finish_reason ?? 'stop'));
     } else {
       if (step.text) await send(choice({ content: step.text }));

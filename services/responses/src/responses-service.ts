@@ -1,8 +1,32 @@
-import { Router } from 'express';
 import type { Platform, ServiceInstance } from '@rgw/shared';
+import { BackgroundRunner } from './background/background-runner.js';
+import { RunNotifier } from './background/run-notifier.js';
+import { responsesRoutes } from './http/responses-routes.js';
+import { ResponsesManager } from './responses-manager.js';
+import { ResponseStore } from './store/response-store.js';
+import { ToolRegistry, type ServerTool } from './tools/tool-registry.js';
 
-/** The responses service: routes under /v1/responses. */
-export async function createResponsesService(_platform: Platform): Promise<ServiceInstance> {
-  const routes = Router();
-  return { name: 'responses', routes };
+export interface ResponsesServiceOptions {
+  /** Server-side tools (file_search, ...) the model may call; none by default. */
+  serverTools?: ServerTool[];
+  /** Tool-loop iterations per response before it ends `incomplete` (default 10). */
+  maxIterations?: number;
+}
+
+/** The responses service: routes under /v1/responses, and the background worker. */
+export async function createResponsesService(platform: Platform, opts: ResponsesServiceOptions = {}): Promise<ServiceInstance> {
+  const log = platform.logger.child({ component: 'responses' });
+  const store = new ResponseStore(platform.database);
+  await store.migrate();
+  const registry = new ToolRegistry(opts.serverTools ?? []);
+  const engine = { inference: platform.inference, log, maxIterations: opts.maxIterations };
+  const prepare = { store, catalog: platform.catalog, registry };
+  const runner = new BackgroundRunner({ store, queue: platform.queue, notifier: new RunNotifier(), engine, prepare, log });
+  const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, log });
+  return {
+    name: 'responses',
+    routes: responsesRoutes(manager),
+    start: () => runner.start(),
+    close: () => runner.close(),
+  };
 }

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeInput } from '../request/normalize-input.js';
+import type { ResponseItem } from '../wire/response-types.js';
+import { itemsToChatMessages } from './items-to-chat.js';
+
+function items(input: unknown[]): ResponseItem[] {
+  return normalizeInput(input).map((n) => (n.kind === 'item' ? n.item : { id: n.id, type: 'item_reference' }));
+}
+
+describe('itemsToChatMessages', () => {
+  it('puts instructions first and maps roles (developer becomes system)', () => {
+    const msgs = itemsToChatMessages('be nice', items([
+      { role: 'developer', content: 'dev' },
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'u' },
+      { role: 'assistant', content: 'a' },
+    ]));
+    expect(msgs).toEqual([
+      { role: 'system', content: 'be nice' },
+      { role: 'system', content: 'dev' },
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'u' },
+      { role: 'assistant', content: 'a' },
+    ]);
+  });
+
+  it('maps images, text files and other files to chat parts', () => {
+    const textFile = `data:text/plain;base64,${Buffer.from('file body').toString('base64')}`;
+    const [msg] = itemsToChatMessages(null, items([
+      {
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'look' },
+          { type: 'input_image', image_url: 'https://x/y.png', detail: 'low' },
+          { type: 'input_file', filename: 'notes.txt', file_data: textFile },
+          { type: 'input_file', file_id: 'file-123' },
+        ],
+      },
+    ]));
+    expect(msg!.content).toEqual([
+      { type: 'text', text: 'look' },
+      { type: 'image_url', image_url: { url: 'https://x/y.png', detail: 'low' } },
+      { type: 'text', text: '[file: notes.txt]\nfile body' },
+      { type: 'file', file: { file_id: 'file-123' } },
+    ]);
+  });
+
+  it('merges an assistant message and the function calls right after it into one tool_calls message', () => {
+    const msgs = itemsToChatMessages(null, items([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'checking' },
+      { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' },
+      { type: 'function_call', call_id: 'c2', name: 'g', arguments: '{"x":1}' },
+      { type: 'function_call_output', call_id: 'c1', output: 'one' },
+      { type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: 'two' }] },
+    ]));
+    expect(msgs).toEqual([
+      { role: 'user', content: 'q' },
+      {
+        role: 'assistant',
+        content: 'checking',
+        tool_calls: [
+          { id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } },
+          { id: 'c2', type: 'function', function: { name: 'g', arguments: '{"x":1}' } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: 'one' },
+      { role: 'tool', tool_call_id: 'c2', content: 'two' },
+    ]);
+  });
+
+  it('skips reasoning items and uses registered mappers for server-tool items', () => {
+    const mappers = new Map([['echo_call', (i: ResponseItem) => [{ role: 'assistant' as const, content: `echo ${String(i.result)}` }]]]);
+    const msgs = itemsToChatMessages(null, [
+      { id: 'rs_1', type: 'reasoning', summary: [] },
+      { id: 'x_1', type: 'echo_call', result: 'R' },
+      { id: 'x_2', type: 'unknown_thing' },
+    ], mappers);
+    expect(msgs).toEqual([{ role: 'assistant', content: 'echo R' }]);
+  });
+
+  it('rejects an image given only by file_id', () => {
+    expect(() => itemsToChatMessages(null, items([{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }]))).toThrow(/file_id/);
+  });
+});
+
+describe('normalizeInput', () => {
+  it('gives every item an id and status, keeping ids the client sent', () => {
+    const [a, b, c] = items([
+      { role: 'user', content: 'x' },
+      { type: 'function_call', id: 'fc_mine', call_id: 'c', name: 'f', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c', output: 'o' },
+    ]);
+    expect(a).toMatchObject({ id: expect.stringMatching(/^msg_/), status: 'completed', content: [{ type: 'input_text', text: 'x' }] });
+    expect(b).toMatchObject({ id: 'fc_mine', status: 'completed' });
+    expect(c).toMatchObject({ id: expect.stringMatching(/^fco_/), type: 'function_call_output' });
+  });
+
+  it('names the offending field of a bad item', () => {
+    expect(() => normalizeInput([{ role: 'user', content: [{ type: 'input_text', text: 'ok' }, { type: 'input_image' }] }])).toThrow(expect.objectContaining({ param: 'input[0].content[1].image_url' }));
+    expect(() => normalizeInput([{ type: 'function_call', name: 'f', arguments: '{}' }])).toThrow(expect.objectContaining({ param: 'input[0].call_id' }));
+  });
+});

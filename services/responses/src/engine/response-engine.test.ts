@@ -1,0 +1,137 @@
+import { ApiError, createLogger, newId } from '@rgw/shared';
+import { describe, expect, it } from 'vitest';
+import type { ChatChunk } from '../chat/chat-chunk.js';
+import { planTools } from '../chat/chat-request.js';
+import { newResponseObject } from '../response/response-object.js';
+import { ToolRegistry, type ServerTool } from '../tools/tool-registry.js';
+import type { CreateResponseBody } from '../wire/create-response-schema.js';
+import type { ResponseStreamEvent } from '../wire/response-types.js';
+import { generateResponse, type RunPlan } from './response-engine.js';
+import { withSequenceNumbers } from './sequence.js';
+
+const log = createLogger('test', 'silent');
+
+/** A test-only server tool: "echo_tool" returns its argument upper-cased and adds an `echo_call` item. */
+const echoTool: ServerTool = {
+  type: 'echo_tool',
+  offer: () => ({ name: 'echo_tool', description: 'Echoes', parameters: { type: 'object', properties: { text: { type: 'string' } } } }),
+  async *execute(ctx) {
+    const text = String((JSON.parse(ctx.arguments) as { text: string }).text).toUpperCase();
+    const added = ctx.output.addItem({ id: newId('functionCall'), type: 'echo_call', status: 'in_progress', call_id: ctx.callId, result: null });
+    yield added.event;
+    (ctx.output.output[added.index] as Record<string, unknown>).result = text;
+    yield ctx.output.doneItem(added.index, 'completed');
+    return { content: text };
+  },
+};
+
+type Step = ChatChunk[] | ApiError;
+
+/** Fake upstream: one scripted chunk list (or error) per call; records the bodies it got. */
+function fakeInference(steps: Step[]) {
+  const bodies: Record<string, any>[] = [];
+  return {
+    bodies,
+    inference: {
+      async *chatCompletionStream<T>(body: Record<string, unknown>): AsyncGenerator<T> {
+        bodies.push(structuredClone(body));
+        const step = steps.shift();
+        if (!step) throw new Error('no scripted step left');
+        if (step instanceof ApiError) throw step;
+        for (const c of step) yield c as T;
+      },
+    } as never,
+  };
+}
+
+const text = (t: string, finish = 'stop'): ChatChunk[] => [{ choices: [{ index: 0, delta: { content: t }, finish_reason: finish }] }, { choices: [], usage: { prompt_tokens: 5, completion_tokens: 2 } }];
+const call = (name: string, args: string, id = 'call_x'): ChatChunk[] => [
+  { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id, function: { name, arguments: args } }] }, finish_reason: 'tool_calls' }] },
+  { choices: [], usage: { prompt_tokens: 5, completion_tokens: 2 } },
+];
+
+function plan(body: Partial<CreateResponseBody>, registry = new ToolRegistry([echoTool])): RunPlan {
+  const full = { model: 'm', ...body } as CreateResponseBody;
+  return {
+    response: newResponseObject('resp_t', full, 0, 'in_progress'),
+    messages: [{ role: 'user', content: 'hi' }],
+    params: { model: 'm' },
+    tools: planTools(full, registry),
+    parallelToolCalls: full.parallel_tool_calls ?? true,
+    maxToolCalls: full.max_tool_calls ?? null,
+    truncation: full.truncation ?? 'disabled',
+    logprobs: false,
+    include: [],
+  };
+}
+
+async function run(p: RunPlan, steps: Step[], maxIterations?: number, throwBeforeOutput = false) {
+  const fake = fakeInference(steps);
+  const events: ResponseStreamEvent[] = [];
+  const gen = withSequenceNumbers(generateResponse(p, { inference: fake.inference, log, maxIterations }, { signal: new AbortController().signal, throwBeforeOutput }));
+  for await (const e of gen) events.push(e);
+  return { events, bodies: fake.bodies, response: p.response };
+}
+
+describe('generateResponse: the tool loop', () => {
+  it('runs a server tool between turns and feeds its result back', async () => {
+    const { events, bodies, response } = await run(plan({ tools: [{ type: 'echo_tool' }] }), [call('echo_tool', '{"text":"abc"}', 'call_1'), text('Result: ABC')]);
+    expect(response.status).toBe('completed');
+    expect(response.output.map((o) => o.type)).toEqual(['echo_call', 'message']);
+    expect(response.output[0]).toMatchObject({ call_id: 'call_1', result: 'ABC', status: 'completed' });
+    expect(bodies[0]!.tools).toEqual([{ type: 'function', function: { name: 'echo_tool', description: 'Echoes', parameters: expect.any(Object) } }]);
+    expect(bodies[1]!.messages.slice(1)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'echo_tool', arguments: '{"text":"abc"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: 'ABC' },
+    ]);
+    // Usage adds up over both turns; sequence numbers run without gaps across them.
+    expect(response.usage).toMatchObject({ input_tokens: 10, output_tokens: 4, total_tokens: 14 });
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events.filter((e) => e.type === 'response.completed')).toHaveLength(1);
+  });
+
+  it('ends incomplete with max_iterations_exceeded when the model keeps calling tools', async () => {
+    const steps = Array.from({ length: 3 }, () => call('echo_tool', '{"text":"again"}'));
+    const { response, events } = await run(plan({ tools: [{ type: 'echo_tool' }] }), steps, 3);
+    expect(response.status).toBe('incomplete');
+    expect(response.incomplete_details).toEqual({ reason: 'max_iterations_exceeded' });
+    expect(events.at(-1)!.type).toBe('response.incomplete');
+  });
+
+  it('stops offering server tools once max_tool_calls is used up', async () => {
+    const { bodies, response } = await run(plan({ tools: [{ type: 'echo_tool' }], max_tool_calls: 1 }), [call('echo_tool', '{"text":"a"}'), text('done')]);
+    expect(response.status).toBe('completed');
+    expect(bodies[1]).not.toHaveProperty('tools');
+  });
+
+  it('hands client function calls back and ends the response', async () => {
+    const fn = { type: 'function' as const, name: 'client_fn', parameters: {}, strict: false };
+    const { response, bodies } = await run(plan({ tools: [fn, { type: 'echo_tool' }] }), [call('client_fn', '{}')]);
+    expect(bodies).toHaveLength(1);
+    expect(response.output).toEqual([expect.objectContaining({ type: 'function_call', name: 'client_fn', status: 'completed' })]);
+  });
+
+  it('ends failed with an error event when the model server fails mid-way', async () => {
+    const { response, events } = await run(plan({ tools: [{ type: 'echo_tool' }] }), [call('echo_tool', '{"text":"a"}'), new ApiError(503, 'down')]);
+    expect(response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'down' } });
+    expect(events.slice(-2).map((e) => e.type)).toEqual(['error', 'response.failed']);
+  });
+
+  it('rethrows an error before any output when asked to', async () => {
+    await expect(run(plan({}), [new ApiError(400, 'nope')], undefined, true)).rejects.toThrow('nope');
+  });
+
+  it('drops the oldest context and retries on overflow with truncation auto', async () => {
+    const p = plan({ truncation: 'auto' });
+    p.messages = [
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'old' },
+      { role: 'assistant', content: 'old answer' },
+      { role: 'user', content: 'new' },
+    ];
+    const overflow = new ApiError(400, "upstream: This model's maximum context length is 8 tokens");
+    const { bodies, response } = await run(p, [overflow, overflow, text('ok')]);
+    expect(response.status).toBe('completed');
+    expect(bodies[2]!.messages.map((m: { content: string }) => m.content)).toEqual(['sys', 'new']);
+  });
+});

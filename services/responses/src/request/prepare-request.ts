@@ -1,0 +1,102 @@
+import { InvalidRequestError, NotFoundError, newId, nowSeconds, validate, type ModelCatalog } from '@rgw/shared';
+import { chatParams, planTools, wantsLogprobs, type ToolPlan } from '../chat/chat-request.js';
+import { itemsToChatMessages } from '../chat/items-to-chat.js';
+import { assembleContext } from '../context/context-assembly.js';
+import type { RunPlan } from '../engine/response-engine.js';
+import { newResponseObject } from '../response/response-object.js';
+import type { ResponseStore, StoredRequest } from '../store/response-store.js';
+import type { ToolRegistry } from '../tools/tool-registry.js';
+import { createResponseSchema, type CreateResponseBody } from '../wire/create-response-schema.js';
+import type { ResponseItem, ResponseObject } from '../wire/response-types.js';
+import { normalizeInput, type NormalizedInput } from './normalize-input.js';
+
+/** A create request that passed every check: safe to start answering (and to stream). */
+export interface PreparedRequest {
+  body: CreateResponseBody;
+  include: string[];
+  /** This request's own input items, ids assigned, references resolved. */
+  input: ResponseItem[];
+  tools: ToolPlan;
+  response: ResponseObject;
+}
+
+export interface PrepareDeps {
+  store: ResponseStore;
+  catalog: Pick<ModelCatalog, 'resolve'>;
+  registry: ToolRegistry;
+}
+
+/**
+ * Every check of POST /v1/responses, in the order that names the most useful error first: schema,
+ * cross-field rules, tools, model, previous response, referenced items. Nothing is written.
+ */
+export async function prepareCreate(raw: unknown, deps: PrepareDeps): Promise<PreparedRequest> {
+  const body = validate(createResponseSchema, raw ?? {});
+  if (body.conversation) throw new InvalidRequestError('The conversation parameter is not supported yet.', 'conversation', 'unsupported_parameter');
+  if (body.prompt) throw new InvalidRequestError('The prompt parameter is not supported yet.', 'prompt', 'unsupported_parameter');
+  if (body.moderation !== undefined && body.moderation !== null) throw new InvalidRequestError('The moderation parameter is not supported.', 'moderation', 'unsupported_parameter');
+  if (body.background && body.store === false) {
+    throw new InvalidRequestError('Background responses must be stored: background requires store to be true.', 'background', 'invalid_value');
+  }
+  if (body.stream_options && !body.stream) throw new InvalidRequestError('stream_options can only be set when stream is true.', 'stream_options', 'invalid_value');
+  const normalized = normalizeInput(body.input);
+  const tools = planTools(body, deps.registry);
+  const input = await checkReferences(body, normalized, deps);
+  // Fail before any byte goes out: mapping rejects content the model server could not take.
+  itemsToChatMessages(body.instructions ?? null, input, deps.registry.itemMappers());
+  const response = newResponseObject(newId('response'), body, nowSeconds(), body.background ? 'queued' : 'in_progress');
+  return { body, include: body.include ?? [], input, tools, response };
+}
+
+/** Model, previous response and item references: the checks that need a lookup. */
+async function checkReferences(body: Pick<CreateResponseBody, 'model' | 'previous_response_id'>, normalized: NormalizedInput[], deps: PrepareDeps): Promise<ResponseItem[]> {
+  if (body.model) await deps.catalog.resolve(body.model);
+  if (body.previous_response_id && !(await deps.store.exists(body.previous_response_id))) {
+    throw new NotFoundError(`Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id', 'previous_response_not_found');
+  }
+  const refs = normalized.filter((n): n is Extract<NormalizedInput, { kind: 'reference' }> => n.kind === 'reference');
+  const found = await deps.store.findItems(refs.map((r) => r.id));
+  return normalized.map((n) => {
+    if (n.kind === 'item') return n.item;
+    const item = found.get(n.id);
+    if (!item) throw new NotFoundError(`Item with id '${n.id}' not found.`, `input[${n.index}].id`, 'item_not_found');
+    return item;
+  });
+}
+
+/** Lighter preparation for POST /v1/responses/input_tokens: same input rules, no response. */
+export async function prepareCount(body: { model?: string | null; input?: string | unknown[] | null; previous_response_id?: string | null; tools?: CreateResponseBody['tools']; tool_choice?: CreateResponseBody['tool_choice'] }, deps: PrepareDeps): Promise<{ input: ResponseItem[]; tools: ToolPlan }> {
+  const normalized = normalizeInput(body.input);
+  const tools = planTools(body, deps.registry);
+  const input = await checkReferences({ model: body.model ?? '', previous_response_id: body.previous_response_id }, normalized, deps);
+  return { input, tools };
+}
+
+/** What gets stored for a later (background) run of this request. */
+export function storedRequest(prepared: PreparedRequest): StoredRequest {
+  const { input: _input, ...rest } = prepared.body;
+  return { body: rest, include: prepared.include };
+}
+
+/** Turns a prepared (or stored) request into the engine's plan, assembling the stored context. */
+export async function buildPlan(
+  args: { body: CreateResponseBody; include: readonly string[]; input: readonly ResponseItem[]; tools: ToolPlan; response: ResponseObject },
+  deps: PrepareDeps,
+): Promise<RunPlan> {
+  const context = await assembleContext(
+    deps.store,
+    { instructions: args.body.instructions ?? null, previousResponseId: args.body.previous_response_id ?? null, input: args.input },
+    deps.registry.itemMappers(),
+  );
+  return {
+    response: args.response,
+    messages: context.messages,
+    params: { model: args.body.model, ...chatParams(args.body, args.include) },
+    tools: args.tools,
+    parallelToolCalls: args.body.parallel_tool_calls ?? true,
+    maxToolCalls: args.body.max_tool_calls ?? null,
+    truncation: args.body.truncation ?? 'disabled',
+    logprobs: wantsLogprobs(args.body, args.include),
+    include: args.include,
+  };
+}

@@ -1,0 +1,155 @@
+import { InvalidRequestError, NotFoundError, toListPage, validate, type InferenceClient, type ListPage, type Logger } from '@rgw/shared';
+import type { BackgroundRunner } from './background/background-runner.js';
+import { chatParams, offeredChatTools } from './chat/chat-request.js';
+import { assembleContext } from './context/context-assembly.js';
+import { generateResponse, type EngineDeps, type RunPlan } from './engine/response-engine.js';
+import { withSequenceNumbers } from './engine/sequence.js';
+import { buildPlan, prepareCount, prepareCreate, storedRequest, type PrepareDeps, type PreparedRequest } from './request/prepare-request.js';
+import type { PageQuery, ResponseStore } from './store/response-store.js';
+import { inputTokensSchema } from './wire/create-response-schema.js';
+import { TERMINAL_EVENT_TYPES, TERMINAL_STATUSES, type ResponseItem, type ResponseObject, type ResponseStreamEvent } from './wire/response-types.js';
+
+export interface ManagerDeps {
+  store: ResponseStore;
+  runner: BackgroundRunner;
+  engine: EngineDeps;
+  prepare: PrepareDeps;
+  inference: Pick<InferenceClient, 'chatCompletion'>;
+  log: Logger;
+}
+
+export interface ForegroundOptions {
+  signal: AbortSignal;
+  requestId?: string;
+}
+
+/** The responses service's logic, between the thin HTTP handlers and the store, engine and runner. */
+export class ResponsesManager {
+  constructor(private readonly deps: ManagerDeps) {}
+
+  /** Every check of a create request; throws the 4xx before anything is written or streamed. */
+  async prepare(body: unknown): Promise<{ prepared: PreparedRequest; plan?: RunPlan }> {
+    const prepared = await prepareCreate(body, this.deps.prepare);
+    // Background runs assemble their context when they start; foreground ones need it now.
+    if (prepared.body.background) return { prepared };
+    return { prepared, plan: await buildPlan(prepared, this.deps.prepare) };
+  }
+
+  /**
+   * A foreground response's events. With store, the response is saved before its terminal event
+   * goes out (so a retrieve right after the stream finds it); a client that goes away mid-stream
+   * leaves it stored as `cancelled` with what was produced. An upstream failure before any output
+   * is thrown (the caller answers it as an HTTP error) and nothing is stored.
+   */
+  async *runForeground(prepared: PreparedRequest, plan: RunPlan, opts: ForegroundOptions): AsyncGenerator<ResponseStreamEvent> {
+    const { store, engine, log } = this.deps;
+    const response = plan.response;
+    let persisted = prepared.body.store === false;
+    const persist = async () => {
+      if (persisted) return;
+      persisted = true;
+      await store.insert(response, storedRequest(prepared), prepared.input);
+    };
+    let threw = false;
+    try {
+      for await (const event of withSequenceNumbers(generateResponse(plan, engine, { ...opts, throwBeforeOutput: true }))) {
+        if (TERMINAL_EVENT_TYPES.has(event.type)) await persist();
+        yield event;
+      }
+    } catch (err) {
+      threw = true;
+      throw err;
+    } finally {
+      if (!threw && !persisted) {
+        if (!TERMINAL_STATUSES.includes(response.status)) response.status = 'cancelled';
+        await persist().catch((err) => log.error({ err, responseId: response.id }, 'storing an interrupted response failed'));
+      }
+    }
+  }
+
+  /** Non-streaming: runs the same events to the end and returns the final Response. */
+  async collect(prepared: PreparedRequest, plan: RunPlan, opts: ForegroundOptions): Promise<ResponseObject> {
+    for await (const _event of this.runForeground(prepared, plan, opts));
+    return plan.response;
+  }
+
+  async startBackground(prepared: PreparedRequest): Promise<ResponseObject> {
+    await this.deps.runner.enqueue(prepared);
+    return prepared.response;
+  }
+
+  async retrieve(id: string): Promise<ResponseObject> {
+    const record = await this.deps.store.get(id);
+    if (!record) throw responseNotFound(id);
+    return record.response;
+  }
+
+  /** GET /v1/responses/{id}?stream=true: background responses only, replayed from `startingAfter`. */
+  async stream(id: string, startingAfter: number, signal: AbortSignal): Promise<AsyncGenerator<ResponseStreamEvent>> {
+    const record = await this.deps.store.get(id);
+    if (!record) throw responseNotFound(id);
+    if (!record.response.background) {
+      throw new InvalidRequestError('Only responses created with background set to true can be streamed after creation.', 'stream', 'invalid_request');
+    }
+    return this.deps.runner.follow(id, startingAfter, signal);
+  }
+
+  follow(id: string, signal: AbortSignal): AsyncGenerator<ResponseStreamEvent> {
+    return this.deps.runner.follow(id, -1, signal);
+  }
+
+  cancel(id: string): Promise<ResponseObject> {
+    return this.deps.runner.cancel(id);
+  }
+
+  async list(query: PageQuery & { model?: string }): Promise<ListPage<ResponseObject>> {
+    const rows = await this.deps.store.list(query);
+    if (!rows) throw new NotFoundError(`Response with id '${query.after}' not found.`, 'after', 'not_found');
+    return toListPage(rows, query.limit);
+  }
+
+  async listInputItems(id: string, query: PageQuery): Promise<ListPage<ResponseItem>> {
+    if (!(await this.deps.store.exists(id))) throw responseNotFound(id);
+    const rows = await this.deps.store.listInputItems(id, query);
+    if (!rows) throw new NotFoundError(`Item with id '${query.after ?? query.before}' not found in response '${id}'.`, query.after ? 'after' : 'before', 'not_found');
+    return toListPage(rows, query.limit);
+  }
+
+  async delete(id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
+    if (!(await this.deps.store.delete(id))) throw responseNotFound(id);
+    return { id, object: 'response', deleted: true };
+  }
+
+  /**
+   * POST /v1/responses/input_tokens: asks the model server for a one-token completion of the would-be
+   * context and reads its prompt token count; a character estimate when it cannot tell.
+   */
+  async countInputTokens(raw: unknown, requestId?: string): Promise<{ object: 'response.input_tokens'; input_tokens: number }> {
+    const body = validate(inputTokensSchema, raw ?? {});
+    if (body.conversation) throw new InvalidRequestError('The conversation parameter is not supported yet.', 'conversation', 'unsupported_parameter');
+    const { input, tools } = await prepareCount(body, this.deps.prepare);
+    const context = await assembleContext(
+      this.deps.store,
+      { instructions: body.instructions ?? null, previousResponseId: body.previous_response_id ?? null, input },
+      this.deps.prepare.registry.itemMappers(),
+    );
+    const chatTools = offeredChatTools(tools, true);
+    const estimate = Math.ceil(JSON.stringify({ messages: context.messages, tools: chatTools }).length / 4);
+    const result = (input_tokens: number) => ({ object: 'response.input_tokens' as const, input_tokens });
+    if (!body.model) return result(estimate);
+    const request: Record<string, unknown> & { model: string } = { model: body.model, messages: context.messages, max_tokens: 1, ...chatParams({ text: body.text ?? undefined }, []) };
+    if (chatTools.length > 0) request.tools = chatTools;
+    try {
+      const reply = await this.deps.inference.chatCompletion<{ usage?: { prompt_tokens?: unknown } }>(request, { requestId });
+      const counted = reply?.usage?.prompt_tokens;
+      if (typeof counted === 'number' && counted >= 0) return result(counted);
+    } catch (err) {
+      this.deps.log.info({ err: (err as Error).message }, 'input token count fell back to an estimate');
+    }
+    return result(estimate);
+  }
+}
+
+function responseNotFound(id: string): NotFoundError {
+  return new NotFoundError(`Response with id '${id}' not found.`, 'response_id', 'not_found');
+}

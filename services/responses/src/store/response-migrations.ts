@@ -1,0 +1,45 @@
+import { withSeqColumn, type PortableMigration } from '@rgw/shared';
+
+/**
+ * Tables of the responses service. A response row holds its own Response object (without output)
+ * and a link to its predecessor; its own input and output items are rows of `response_items`, so a
+ * chain of N turns stores each item once (context is rebuilt by walking the links), not N times.
+ * `response_events` keeps the event stream of background responses for resumable streaming.
+ */
+export const RESPONSE_MIGRATIONS: Record<string, PortableMigration> = {
+  '001_responses': (dialect) => ({
+    up: async (db) => {
+      await withSeqColumn(db.schema.createTable('responses'), dialect)
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('background', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('previous_response_id', 'text')
+        // 1 = deleted by the client but kept, hidden, because later responses still build on it.
+        .addColumn('deleted', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('request', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('responses_previous').on('responses').column('previous_response_id').execute();
+      await db.schema.createIndex('responses_listing').on('responses').columns(['deleted', 'seq']).execute();
+
+      await withSeqColumn(db.schema.createTable('response_items'), dialect)
+        .addColumn('response_id', 'text', (c) => c.notNull())
+        .addColumn('item_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('response_items_by_response').on('response_items').columns(['response_id', 'kind', 'position']).execute();
+      await db.schema.createIndex('response_items_by_item').on('response_items').column('item_id').execute();
+
+      await withSeqColumn(db.schema.createTable('response_events'), dialect)
+        .addColumn('response_id', 'text', (c) => c.notNull())
+        .addColumn('sequence_number', 'integer', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('response_events_by_response').on('response_events').columns(['response_id', 'sequence_number']).unique().execute();
+    },
+  }),
+};

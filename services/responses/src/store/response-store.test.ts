@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database } from '@rgw/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newResponseObject } from '../response/response-object.js';
+import type { ResponseItem } from '../wire/response-types.js';
+import { ResponseStore } from './response-store.js';
+
+const msg = (id: string, text: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
+
+describe('ResponseStore (SQLite)', () => {
+  let dir: string;
+  let database: Database;
+  let store: ResponseStore;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'responses-store-'));
+    database = openDatabase({ dataDir: dir });
+    store = new ResponseStore(database);
+    await store.migrate();
+  });
+
+  afterEach(async () => {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Stores a response continuing `prev` with one input and one output item. */
+  async function add(id: string, prev: string | null): Promise<void> {
+    const response = newResponseObject(id, { model: 'm', previous_response_id: prev } as never, 1, 'completed');
+    response.output = [{ id: `${id}_out`, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: `out ${id}`, annotations: [], logprobs: [] }] }];
+    await store.insert(response, { body: {}, include: [] }, [msg(`${id}_in`, `in ${id}`)]);
+  }
+
+  it('stores each turn once and rebuilds a chain oldest first', async () => {
+    await add('r1', null);
+    await add('r2', 'r1');
+    await add('r3', 'r2');
+    expect((await store.chainItems('r3')).map((i) => i.id)).toEqual(['r1_in', 'r1_out', 'r2_in', 'r2_out', 'r3_in', 'r3_out']);
+    const rows = await database.db.selectFrom('response_items').select('item_id').execute();
+    expect(rows).toHaveLength(6);
+  });
+
+  it('keeps a deleted predecessor as a hidden tombstone until its last successor goes', async () => {
+    await add('r1', null);
+    await add('r2', 'r1');
+    await add('r3', 'r2');
+    expect(await store.delete('r2')).toBe(true);
+    expect(await store.get('r2')).toBeUndefined();
+    expect(await store.exists('r2')).toBe(false);
+    expect((await store.chainItems('r3')).map((i) => i.id)).toContain('r2_in');
+    expect((await store.findItems(['r2_in'])).size).toBe(0);
+    expect((await store.list({ limit: 10, order: 'asc' }))!.map((r) => r.id)).toEqual(['r1', 'r3']);
+    // Deleting the last successor removes the tombstone, but not the live r1.
+    expect(await store.delete('r3')).toBe(true);
+    const left = await database.db.selectFrom('responses').select('id').execute();
+    expect(left.map((r) => r.id)).toEqual(['r1']);
+    expect(await store.delete('r2')).toBe(false);
+  });
+
+  it('settles races through conditional status updates', async () => {
+    await add('r1', null);
+    const record = (await store.get('r1'))!;
+    expect(await store.update({ ...record.response, status: 'cancelled' }, ['queued', 'in_progress'])).toBe(false);
+    expect(await store.status('r1')).toBe('completed');
+  });
+});

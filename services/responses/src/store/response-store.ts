@@ -1,0 +1,226 @@
+import { migrate, type Database } from '@rgw/shared';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ResponseItem, ResponseObject, ResponseStatus, ResponseStreamEvent } from '../wire/response-types.js';
+import { RESPONSE_MIGRATIONS } from './response-migrations.js';
+
+/** What a background run needs besides the Response object and its input items. */
+export interface StoredRequest {
+  /** The validated request body without `input` (its items are stored as rows). */
+  body: Record<string, unknown>;
+  include: string[];
+}
+
+export interface ResponseRecord {
+  response: ResponseObject;
+  request: StoredRequest;
+  deleted: boolean;
+}
+
+export interface PageQuery {
+  after?: string;
+  before?: string;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+type Db = Kysely<any> | Transaction<any>;
+
+/** Responses, their items and their background event streams, in SQLite or Postgres. */
+export class ResponseStore {
+  constructor(private readonly database: Database) {}
+
+  private get db(): Kysely<any> {
+    return this.database.db;
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.database, 'responses', RESPONSE_MIGRATIONS);
+  }
+
+  /** Stores a response with its own input items and whatever output it already has, atomically. */
+  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('responses')
+        .values({
+          id: response.id,
+          created_at: response.created_at,
+          model: response.model,
+          status: response.status,
+          background: response.background ? 1 : 0,
+          previous_response_id: response.previous_response_id,
+          deleted: 0,
+          body: JSON.stringify({ ...response, output: [] }),
+          request: JSON.stringify(request),
+        })
+        .execute();
+      await insertItems(tx, response.id, 'input', input, 0);
+      await insertItems(tx, response.id, 'output', response.output, 0);
+    });
+  }
+
+  /**
+   * Writes the Response object's current state (not its output, see addOutputItem). With `ifStatus`,
+   * only when the stored status is one of those: how a finishing run and a cancel settle a race.
+   */
+  async update(response: ResponseObject, ifStatus?: readonly ResponseStatus[]): Promise<boolean> {
+    let q = this.db.updateTable('responses').set({ status: response.status, body: JSON.stringify({ ...response, output: [] }) }).where('id', '=', response.id);
+    if (ifStatus) q = q.where('status', 'in', [...ifStatus]);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async addOutputItem(responseId: string, position: number, item: ResponseItem): Promise<void> {
+    await insertItems(this.db, responseId, 'output', [item], position);
+  }
+
+  async get(id: string, opts: { includeDeleted?: boolean } = {}): Promise<ResponseRecord | undefined> {
+    const row = await this.db.selectFrom('responses').select(['body', 'request', 'deleted']).where('id', '=', id).executeTakeFirst();
+    if (!row || (row.deleted && !opts.includeDeleted)) return undefined;
+    const response = JSON.parse(row.body as string) as ResponseObject;
+    response.output = await this.items(id, 'output');
+    return { response, request: JSON.parse(row.request as string) as StoredRequest, deleted: Boolean(row.deleted) };
+  }
+
+  async status(id: string): Promise<ResponseStatus | undefined> {
+    const row = await this.db.selectFrom('responses').select('status').where('id', '=', id).executeTakeFirst();
+    return row?.status as ResponseStatus | undefined;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const row = await this.db.selectFrom('responses').select('id').where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+    return Boolean(row);
+  }
+
+  async items(responseId: string, kind: 'input' | 'output'): Promise<ResponseItem[]> {
+    const rows = await this.db.selectFrom('response_items').select('body').where('response_id', '=', responseId).where('kind', '=', kind).orderBy('position').execute();
+    return rows.map((r) => JSON.parse(r.body as string) as ResponseItem);
+  }
+
+  /**
+   * The input and output items of a response and all its predecessors, oldest first: the stored
+   * context a `previous_response_id` continues. One recursive query walks the chain.
+   */
+  async chainItems(responseId: string): Promise<ResponseItem[]> {
+    const { rows } = await sql<{ body: string }>`
+      with recursive chain(id, prev, depth) as (
+        select id, previous_response_id, 0 from responses where id = ${responseId}
+        union all
+        select r.id, r.previous_response_id, c.depth + 1 from responses r join chain c on r.id = c.prev
+      )
+      select i.body from response_items i join chain c on i.response_id = c.id
+      order by c.depth desc, i.kind asc, i.position asc`.execute(this.db);
+    return rows.map((r) => JSON.parse(r.body) as ResponseItem);
+  }
+
+  /** Stored items by id (for `item_reference`), from responses the client has not deleted. */
+  async findItems(ids: readonly string[]): Promise<Map<string, ResponseItem>> {
+    const out = new Map<string, ResponseItem>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('response_items as i')
+      .innerJoin('responses as r', 'r.id', 'i.response_id')
+      .select(['i.item_id', 'i.body'])
+      .where('i.item_id', 'in', [...ids])
+      .where('r.deleted', '=', 0)
+      .execute();
+    for (const r of rows) out.set(r.item_id as string, JSON.parse(r.body as string) as ResponseItem);
+    return out;
+  }
+
+  /** A page of responses (without deleted ones), `limit + 1` rows to tell `has_more`. */
+  async list(page: PageQuery & { model?: string }): Promise<ResponseObject[] | undefined> {
+    let q = this.db.selectFrom('responses').select(['id', 'body']).where('deleted', '=', 0);
+    if (page.model) q = q.where('model', '=', page.model);
+    if (page.after) {
+      const cursor = await this.db.selectFrom('responses').select('seq').where('id', '=', page.after).executeTakeFirst();
+      if (!cursor) return undefined;
+      q = q.where('seq', page.order === 'desc' ? '<' : '>', cursor.seq);
+    }
+    const rows = await q.orderBy('seq', page.order).limit(page.limit + 1).execute();
+    const responses = rows.map((r) => JSON.parse(r.body as string) as ResponseObject);
+    const ids = responses.map((r) => r.id);
+    if (ids.length > 0) {
+      const items = await this.db.selectFrom('response_items').select(['response_id', 'body']).where('response_id', 'in', ids).where('kind', '=', 'output').orderBy('position').execute();
+      const byId = new Map(responses.map((r) => [r.id, r]));
+      for (const it of items) byId.get(it.response_id as string)?.output.push(JSON.parse(it.body as string));
+    }
+    return responses;
+  }
+
+  /** A page of a response's own input items; undefined when a cursor names no item of it. */
+  async listInputItems(responseId: string, page: PageQuery): Promise<ResponseItem[] | undefined> {
+    let q = this.db.selectFrom('response_items').select('body').where('response_id', '=', responseId).where('kind', '=', 'input');
+    for (const [cursor, op] of [
+      [page.after, page.order === 'desc' ? '<' : '>'],
+      [page.before, page.order === 'desc' ? '>' : '<'],
+    ] as const) {
+      if (!cursor) continue;
+      const row = await this.db.selectFrom('response_items').select('position').where('response_id', '=', responseId).where('kind', '=', 'input').where('item_id', '=', cursor).executeTakeFirst();
+      if (!row) return undefined;
+      q = q.where('position', op, row.position);
+    }
+    const rows = await q.orderBy('position', page.order).limit(page.limit + 1).execute();
+    return rows.map((r) => JSON.parse(r.body as string) as ResponseItem);
+  }
+
+  async appendEvent(responseId: string, event: ResponseStreamEvent): Promise<void> {
+    await this.db.insertInto('response_events').values({ response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) }).execute();
+  }
+
+  async eventsAfter(responseId: string, after: number, limit = 500): Promise<ResponseStreamEvent[]> {
+    const rows = await this.db
+      .selectFrom('response_events')
+      .select('body')
+      .where('response_id', '=', responseId)
+      .where('sequence_number', '>', after)
+      .orderBy('sequence_number')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => JSON.parse(r.body as string) as ResponseStreamEvent);
+  }
+
+  /**
+   * Deletes a response. One that later responses still build on stays as a hidden tombstone (its
+   * items keep their context intact) and goes once its last successor is gone. False when unknown.
+   */
+  async delete(id: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('responses').select(['previous_response_id']).where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+      if (!row) return false;
+      if (await hasSuccessors(tx, id)) {
+        await tx.updateTable('responses').set({ deleted: 1 }).where('id', '=', id).execute();
+        await tx.deleteFrom('response_events').where('response_id', '=', id).execute();
+        return true;
+      }
+      await hardDelete(tx, id);
+      // Tombstones kept only for this response's sake can go now.
+      let parent = row.previous_response_id as string | null;
+      while (parent) {
+        const p = await tx.selectFrom('responses').select(['previous_response_id', 'deleted']).where('id', '=', parent).executeTakeFirst();
+        if (!p || !p.deleted || (await hasSuccessors(tx, parent))) break;
+        await hardDelete(tx, parent);
+        parent = p.previous_response_id as string | null;
+      }
+      return true;
+    });
+  }
+}
+
+async function insertItems(db: Db, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
+  if (items.length === 0) return;
+  const rows = items.map((item, i) => ({ response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
+  // Chunked: SQLite caps the number of bound parameters per statement.
+  for (let i = 0; i < rows.length; i += 500) await db.insertInto('response_items').values(rows.slice(i, i + 500)).execute();
+}
+
+async function hasSuccessors(db: Db, id: string): Promise<boolean> {
+  const child = await db.selectFrom('responses').select('id').where('previous_response_id', '=', id).limit(1).executeTakeFirst();
+  return Boolean(child);
+}
+
+async function hardDelete(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('response_items').where('response_id', '=', id).execute();
+  await db.deleteFrom('response_events').where('response_id', '=', id).execute();
+  await db.deleteFrom('responses').where('id', '=', id).execute();
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { reasoningParamSchema, textParamSchema, toolChoiceSchema, toolSchema } from './tool-schema.js';
+
+// POST /v1/responses (spec: CreateResponse, plus Open Responses' presence/frequency penalties).
+// Strict: an unknown top-level parameter is a 400 naming it, as OpenAI answers.
+
+export const INCLUDE_VALUES = [
+  'file_search_call.results',
+  'web_search_call.results',
+  'web_search_call.action.sources',
+  'message.input_image.image_url',
+  'computer_call_output.output.image_url',
+  'code_interpreter_call.outputs',
+  'reasoning.encrypted_content',
+  'message.output_text.logprobs',
+] as const;
+
+export const includeSchema = z.array(z.enum(INCLUDE_VALUES));
+
+export const metadataSchema = z
+  .record(z.string().max(64, 'metadata keys are at most 64 characters'), z.string().max(512, 'metadata values are at most 512 characters'))
+  .refine((m) => Object.keys(m).length <= 16, 'metadata has at most 16 key-value pairs');
+
+const serviceTier = z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast']);
+
+/** Fields shared by CreateResponse and the input-token count body. */
+const contextFields = {
+  model: z.string().min(1),
+  // Items are validated one by one afterwards (request/normalize-input.ts) so errors name `input[i].field`.
+  input: z.union([z.string(), z.array(z.unknown())]).nullish(),
+  instructions: z.string().nullish(),
+  previous_response_id: z.string().min(1).nullish(),
+  tools: z.array(toolSchema).nullish(),
+  tool_choice: toolChoiceSchema.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  text: textParamSchema.nullish(),
+  reasoning: reasoningParamSchema.nullish(),
+  truncation: z.enum(['auto', 'disabled']).nullish(),
+  conversation: z.union([z.string().min(1), z.looseObject({ id: z.string().min(1) })]).nullish(),
+};
+
+export const createResponseSchema = z.strictObject({
+  ...contextFields,
+  metadata: metadataSchema.nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  user: z.string().nullish(),
+  safety_identifier: z.string().max(64).nullish(),
+  prompt_cache_key: z.string().nullish(),
+  prompt_cache_retention: z.enum(['in_memory', '24h']).nullish(),
+  prompt_cache_options: z.record(z.string(), z.unknown()).nullish(),
+  background: z.boolean().nullish(),
+  max_tool_calls: z.number().int().min(1).nullish(),
+  prompt: z.looseObject({ id: z.string().min(1) }).nullish(),
+  service_tier: serviceTier.nullish(),
+  include: includeSchema.nullish(),
+  store: z.boolean().nullish(),
+  moderation: z.unknown().optional(),
+  stream: z.boolean().nullish(),
+  stream_options: z.strictObject({ include_obfuscation: z.boolean().optional() }).nullish(),
+  context_management: z.array(z.unknown()).min(1).nullish(),
+  max_output_tokens: z.number().int().min(16).nullish(),
+});
+
+export type CreateResponseBody = z.output<typeof createResponseSchema>;
+
+/** POST /v1/responses/input_tokens (spec: TokenCountsBody). */
+export const inputTokensSchema = z.strictObject({
+  ...contextFields,
+  model: z.string().min(1).nullish(),
+  personality: z.unknown().optional(),
+});
+
+export type InputTokensBody = z.output<typeof inputTokensSchema>;
