@@ -16,6 +16,13 @@ export function serviceProxy(service: string, target: string, logger: Logger) {
     xfwd: true,
     proxyTimeout: 0,
     on: {
+      // http-proxy only watches for 'aborted', which Node no longer emits once the body was read: tie
+      // the service request to the client's connection so a departed client stops the work behind it.
+      proxyReq: (proxyReq, _req, res) => {
+        res.on('close', () => {
+          if (!res.writableFinished) proxyReq.destroy();
+        });
+      },
       error: (err, _req, res) => {
         logger.warn({ service, err: (err as Error).message }, 'service unreachable');
         if ('setHeader' in res) sendError(res, new BadGatewayError(`The ${service} service is unreachable (${(err as NodeJS.ErrnoException).code ?? err.message}).`, 'service_unreachable'));

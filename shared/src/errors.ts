@@ -68,8 +68,8 @@ export class PayloadTooLargeError extends ApiError {
 }
 
 export class ServiceUnavailableError extends ApiError {
-  constructor(message: string, code: string | null = 'service_unavailable') {
-    super(503, message, { code });
+  constructor(message: string, code: string | null = 'service_unavailable', headers: Record<string, string> = {}) {
+    super(503, message, { code, headers });
   }
 }
 

@@ -53,8 +53,9 @@ export async function createPlatform(config: Config, name: string, opts: { logge
       inference: new InferenceClient(catalog, config),
       gatewayUrl,
       async close() {
-        // Queue first (finishes running jobs, which may still write), then the stores.
-        await queue.close().catch(() => {});
+        // Queue first (finishes running jobs, which may still write), then the stores. Running jobs
+        // get the shutdown budget; past it they are abandoned (a queued job is retried elsewhere).
+        await withTimeout(queue.close(), config.shutdownTimeoutMs).catch((err) => logger.warn({ err: (err as Error).message }, 'queue close'));
         await cache.close().catch(() => {});
         await database.close().catch(() => {});
       },

@@ -23,10 +23,10 @@ export const SERVICE_DEFAULT_PORTS: Record<ServiceName, number> = {
   prompts: 8324,
 };
 
-/** The service that owns a request path, or undefined when the gateway serves it itself. */
+/** The service that owns a request path (without its query string), or undefined when the gateway serves it itself. */
 export function serviceForPath(path: string): ServiceName | undefined {
   for (const route of SERVICE_ROUTES) {
-    if (path === route.prefix || path.startsWith(route.prefix + '/') || path.startsWith(route.prefix + '?')) {
+    if (path === route.prefix || path.startsWith(route.prefix + '/')) {
       return route.service;
     }
   }

@@ -4,6 +4,7 @@ import { createServiceApp } from './http/service-app.js';
 import { listen, onShutdownSignal } from './http/http-server.js';
 import { SERVICE_DEFAULT_PORTS, type ServiceName } from './route-table.js';
 import { Router } from 'express';
+import { livenessHandler } from './http/liveness.js';
 
 /**
  * Runs one service as its own process (distributed mode): its routes, a /health of its own, its
@@ -15,6 +16,7 @@ export async function runService(name: ServiceName, factory: ServiceFactory): Pr
   const platform = await createPlatform(config, name);
   const instance = await factory(platform);
   const routes = Router();
+  routes.get('/livez', livenessHandler);
   routes.get('/health', async (_req, res) => {
     const deps = await platformHealth(platform);
     const ok = Object.values(deps).every((d) => d.status === 'OK');
@@ -24,7 +26,7 @@ export async function runService(name: ServiceName, factory: ServiceFactory): Pr
   const server = await listen(createServiceApp({ logger: platform.logger, bodyLimitBytes: config.bodyLimitBytes, routes }), port, config.host);
   await instance.start?.();
   platform.logger.info({ url: server.url, service: name }, 'service listening');
-  onShutdownSignal(platform.logger, async () => {
+  onShutdownSignal(platform.logger, config.shutdownTimeoutMs, async () => {
     await server.close(config.shutdownTimeoutMs);
     await instance.close?.();
     await platform.close();

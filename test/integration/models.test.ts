@@ -22,6 +22,12 @@ describe.each(platforms)('models ($mode)', (p) => {
     await expect(client.models.retrieve('default/ghost')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('takes ids with reserved characters literally', async () => {
+    const res = await fetch(`${p.baseURL}/models/100%25`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as any).error.message).toContain("'100%'");
+  });
+
   it('answers an unknown model with NotFoundError and code model_not_found', async () => {
     const err = await client.models.retrieve('no-such-model').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);

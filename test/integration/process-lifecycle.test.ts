@@ -52,4 +52,29 @@ describe('process lifecycle (embedded)', () => {
       await slow.close();
     }
   });
+
+  it('on SIGTERM cuts a stream that outlives SHUTDOWN_TIMEOUT_MS and still exits', async () => {
+    const hung = await MockModelServer.start();
+    try {
+      const proc = await gateway('shutdown-bounded', { BACKEND_BASE_URL: hung.url, SHUTDOWN_TIMEOUT_MS: '1000' });
+      hung.enqueue({ type: 'hang' });
+      const client = new OpenAI({ baseURL: `${proc.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const pending = client.chat.completions.create({ model: 'mock-model', messages: [{ role: 'user', content: 'x' }], stream: true }).catch((e) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      const code = await proc.stop(20_000);
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(code).not.toBeNull(); // exited by itself, not killed by the harness
+      await pending;
+    } finally {
+      await hung.close();
+    }
+  });
+
+  it('serves /livez without looking at dependencies', async () => {
+    const proc = await gateway('livez', {});
+    const res = await fetch(`${proc.url}/livez`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'OK' });
+  });
 });

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { platformHealth, withTimeout, type DependencyStatus, type Platform, type ServiceName } from '@rgw/shared';
+import { livenessHandler, platformHealth, withTimeout, type DependencyStatus, type Platform, type ServiceName } from '@rgw/shared';
 
 /**
  * GET /health and /v1/health: `{status, dependencies}`. The platform's own parts and every remote
@@ -18,6 +18,7 @@ export function healthRoutes(platform: Platform, remoteServices: Partial<Record<
     const ok = required.every((d) => d.status === 'OK');
     res.status(ok ? 200 : 503).json({ status: ok ? 'OK' : 'Error', dependencies: { ...own, services, providers } });
   };
+  router.get('/livez', livenessHandler);
   router.get('/health', handler);
   router.get('/v1/health', handler);
   return router;

@@ -10,7 +10,8 @@ export function modelsRoutes(catalog: ModelCatalog): Router {
   });
   router.get(/^\/v1\/models\/(.+)$/, async (req, res) => {
     if (!catalog.hasProviders) throw noProviderError();
-    const id = decodeURIComponent((req.params as Record<string, string>)[0]!);
+    // Express has already decoded the parameter; decoding again would misread ids containing '%'.
+    const id = (req.params as Record<string, string>)[0]!;
     res.json(await catalog.retrieve(id));
   });
   return router;

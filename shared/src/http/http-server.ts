@@ -39,19 +39,31 @@ function closeGracefully(server: Server, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Runs `shutdown` once on SIGTERM or SIGINT and exits. */
-export function onShutdownSignal(logger: Logger, shutdown: () => Promise<void>): void {
+/**
+ * Runs `shutdown` once on SIGTERM or SIGINT and exits: 0 when it finished, 1 when it failed or did
+ * not finish within `timeoutMs` plus a margin (a hung job must not keep the process alive forever).
+ */
+export function onShutdownSignal(logger: Logger, timeoutMs: number, shutdown: () => Promise<void>): void {
   let stopping = false;
+  const exit = (code: number) => {
+    logger.flush();
+    process.exit(code);
+  };
   const handler = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    shutdown()
-      .catch((err) => logger.error({ err }, 'shutdown failed'))
-      .finally(() => {
-        logger.flush();
-        process.exit(0);
-      });
+    setTimeout(() => {
+      logger.error({ timeoutMs }, 'shutdown did not finish in time; exiting');
+      exit(1);
+    }, timeoutMs + 5000).unref();
+    shutdown().then(
+      () => exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => handler('SIGTERM'));
   process.once('SIGINT', () => handler('SIGINT'));

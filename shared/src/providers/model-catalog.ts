@@ -72,8 +72,13 @@ export class ModelCatalog {
     const snap = await this.current();
     const listed = snap.models.find((m) => m.id === id);
     if (listed) return listed;
+    // Qualified ids are only retrievable for models the provider lists: routing to an unlisting
+    // provider is allowed, but claiming such a model exists would be a guess.
     const route = this.routeIn(snap, id);
-    if (route) return { id, object: 'model', created: 0, owned_by: route.provider.id };
+    if (route && snap.offered.get(route.provider.id)?.has(route.upstreamModel)) {
+      const plain = snap.models.find((m) => m.id === route.upstreamModel);
+      return { id, object: 'model', created: plain?.created ?? 0, owned_by: route.provider.id };
+    }
     throw this.notFound(snap, id);
   }
 
@@ -185,5 +190,7 @@ export function noProviderError(): ServiceUnavailableError {
   return new ServiceUnavailableError(
     'No model provider is configured. Set BACKEND_BASE_URL (and BACKEND_API_KEY) or list providers in the file named by CONFIG_FILE.',
     'no_provider_configured',
+    // Retrying cannot help until someone configures a provider; the SDK honours this header.
+    { 'x-should-retry': 'false' },
   );
 }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { available, freshPostgres, TEST_AMQP_URL } from '../../../test/support/backing-services.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { createLogger } from '../logging.js';
+import amqp from 'amqplib';
 import { AmqpQueue } from './amqp-queue.js';
 import { DatabaseQueue } from './database-queue.js';
 import type { Queue } from './queue.js';
@@ -94,3 +95,40 @@ describe.each(adapters)('Queue contract: %s', (_name, open) => {
   });
 });
 
+
+describe.runIf(adapters.some(([name]) => name === 'amqp'))('AmqpQueue specifics', () => {
+  const open = adapters.find(([name]) => name === 'amqp')![1] as () => Promise<AmqpQueue>;
+
+  it('drops a message that is not JSON instead of crashing or redelivering it forever', async () => {
+    const q = await open();
+    const c = collector();
+    await q.consume('poison', c.handler, { concurrency: 1 });
+    const raw = await amqp.connect(TEST_AMQP_URL);
+    const ch = await raw.createChannel();
+    ch.sendToQueue((q as unknown as { queueName(t: string): string }).queueName('poison'), Buffer.from('not json'));
+    await ch.close();
+    await raw.close();
+    await q.publish('poison', { fine: true });
+    expect(await c.until(1)).toEqual([{ fine: true }]);
+    await q.close();
+  });
+
+  it('reconnects after losing its connection and keeps consuming', async () => {
+    const q = await open();
+    const c = collector();
+    await q.consume('reconnect', c.handler, { concurrency: 1 });
+    await (q as unknown as { connection: { close(): Promise<void> } }).connection.close();
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      try {
+        await q.ping();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    await q.publish('reconnect', { after: 'reconnect' });
+    expect(await c.until(1)).toEqual([{ after: 'reconnect' }]);
+    await q.close();
+  });
+});
