@@ -28,18 +28,19 @@ export class ResponsesManager {
   constructor(private readonly deps: ManagerDeps) {}
 
   /** Every check of a create request; throws the 4xx before anything is written or streamed. */
-  async prepare(body: unknown): Promise<{ prepared: PreparedRequest; plan?: RunPlan }> {
-    const prepared = await prepareCreate(body, this.deps.prepare);
+  async prepare(body: unknown, requestId?: string): Promise<{ prepared: PreparedRequest; plan?: RunPlan }> {
+    const prepared = await prepareCreate(body, this.deps.prepare, requestId);
     // Background runs assemble their context when they start; foreground ones need it now.
     if (prepared.body.background) return { prepared };
     return { prepared, plan: await buildPlan(prepared, this.deps.prepare) };
   }
 
   /**
-   * A foreground response's events. With store, the response is saved before its terminal event
-   * goes out (so a retrieve right after the stream finds it); a client that goes away mid-stream
-   * leaves it stored as `cancelled` with what was produced. An upstream failure before any output
-   * is thrown (the caller answers it as an HTTP error) and nothing is stored.
+   * A foreground response's events. With store, the response is saved — and appended to its
+   * conversation — before its terminal event goes out (so a retrieve or a conversation listing right
+   * after the stream finds it); a client that goes away mid-stream leaves it stored as `cancelled`
+   * with what was produced. An upstream failure before any output is thrown (the caller answers it
+   * as an HTTP error) and nothing is stored.
    */
   async *runForeground(prepared: PreparedRequest, plan: RunPlan, opts: ForegroundOptions): AsyncGenerator<ResponseStreamEvent> {
     const { store, engine, log } = this.deps;
@@ -53,7 +54,10 @@ export class ResponsesManager {
     let threw = false;
     try {
       for await (const event of withSequenceNumbers(generateResponse(plan, engine, { ...opts, throwBeforeOutput: true }))) {
-        if (TERMINAL_EVENT_TYPES.has(event.type)) await persist();
+        if (TERMINAL_EVENT_TYPES.has(event.type)) {
+          await persist();
+          await this.deps.prepare.conversations.record(response, prepared.input, opts.requestId);
+        }
         yield event;
       }
     } catch (err) {
@@ -126,12 +130,12 @@ export class ResponsesManager {
    */
   async countInputTokens(raw: unknown, requestId?: string): Promise<{ object: 'response.input_tokens'; input_tokens: number }> {
     const body = validate(inputTokensSchema, raw ?? {});
-    if (body.conversation) throw new InvalidRequestError('The conversation parameter is not supported yet.', 'conversation', 'unsupported_parameter');
-    const { input, tools } = await prepareCount(body, this.deps.prepare);
+    const { input, tools, conversationId } = await prepareCount(body, this.deps.prepare);
+    const { store, conversations, registry } = this.deps.prepare;
     const context = await assembleContext(
-      this.deps.store,
-      { instructions: body.instructions ?? null, previousResponseId: body.previous_response_id ?? null, input },
-      this.deps.prepare.registry.itemMappers(),
+      { store, conversations, mappers: registry.itemMappers() },
+      { instructions: body.instructions ?? null, previousResponseId: body.previous_response_id ?? null, conversationId, input },
+      requestId,
     );
     const chatTools = offeredChatTools(tools, true);
     const estimate = Math.ceil(JSON.stringify({ messages: context.messages, tools: chatTools }).length / 4);

@@ -1,6 +1,8 @@
-import type { Platform, ServiceInstance } from '@rgw/shared';
+import { ConversationsClient, PromptsClient, type Platform, type ServiceInstance } from '@rgw/shared';
 import { BackgroundRunner } from './background/background-runner.js';
 import { RunNotifier } from './background/run-notifier.js';
+import { ConversationSource } from './context/conversation-source.js';
+import { PromptSource } from './context/prompt-source.js';
 import { responsesRoutes } from './http/responses-routes.js';
 import { ResponsesManager } from './responses-manager.js';
 import { ResponseStore } from './store/response-store.js';
@@ -20,7 +22,10 @@ export async function createResponsesService(platform: Platform, opts: Responses
   await store.migrate();
   const registry = new ToolRegistry(opts.serverTools ?? []);
   const engine = { inference: platform.inference, log, maxIterations: opts.maxIterations };
-  const prepare = { store, catalog: platform.catalog, registry };
+  // The Conversations and Prompts services are reached over public HTTP, through the gateway, as any client would.
+  const conversations = new ConversationSource(new ConversationsClient({ baseUrl: platform.gatewayUrl }), log);
+  const prompts = new PromptSource(new PromptsClient({ baseUrl: platform.gatewayUrl }));
+  const prepare = { store, catalog: platform.catalog, registry, conversations, prompts };
   const runner = new BackgroundRunner({ store, queue: platform.queue, notifier: new RunNotifier(), engine, prepare, log });
   const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, log });
   return {

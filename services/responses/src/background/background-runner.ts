@@ -1,4 +1,4 @@
-import { ConflictError, InvalidRequestError, NotFoundError, type Logger, type Queue } from '@rgw/shared';
+import { ApiError, ConflictError, InvalidRequestError, NotFoundError, type Logger, type Queue } from '@rgw/shared';
 import { planTools } from '../chat/chat-request.js';
 import { generateResponse, type EngineDeps } from '../engine/response-engine.js';
 import { withSequenceNumbers } from '../engine/sequence.js';
@@ -70,12 +70,20 @@ export class BackgroundRunner {
       if (!(await store.update({ ...response, status: 'in_progress' }, ['queued']))) return;
       this.running.set(id, controller);
       const body = record.request.body as CreateResponseBody;
+      const requestId = record.request.requestId;
       const input = await store.items(id, 'input');
-      const plan = await buildPlan({ body, include: record.request.include, input, tools: planTools(body, this.deps.prepare.registry), response }, this.deps.prepare);
-      const events = withSequenceNumbers(generateResponse(plan, this.deps.engine, { signal: controller.signal, throwBeforeOutput: false }));
+      const tools = planTools(body, this.deps.prepare.registry);
+      const plan = await buildPlan({ body, include: record.request.include, input, tools, response, requestId }, this.deps.prepare);
+      const events = withSequenceNumbers(generateResponse(plan, this.deps.engine, { signal: controller.signal, throwBeforeOutput: false, requestId }));
       for await (const event of events) {
-        // The status row settles a race with cancel: a run whose row says cancelled writes no ending.
-        if (TERMINAL_EVENT_TYPES.has(event.type) && !(await store.update(response, ['in_progress']))) break;
+        if (TERMINAL_EVENT_TYPES.has(event.type)) {
+          // Appended before the status says finished, so whoever sees it finished finds the conversation
+          // updated. Skipped when cancelled meanwhile (a cancel in the instant between remains a race).
+          if ((await store.status(id)) !== 'in_progress') break;
+          await this.deps.prepare.conversations.record(response, input, requestId);
+          // The status row settles a race with cancel: a run whose row says cancelled writes no ending.
+          if (!(await store.update(response, ['in_progress']))) break;
+        }
         if (event.type === 'response.output_item.done') await store.addOutputItem(id, event.output_index as number, event.item as ResponseItem);
         await store.appendEvent(id, event);
         lastSeq = event.sequence_number;
@@ -86,7 +94,10 @@ export class BackgroundRunner {
       }
     } catch (err) {
       log.error({ err, responseId: id }, 'background response failed');
-      if (response) await this.fail(response, lastSeq, 'The server had an error while running the response.').catch(() => {});
+      // A request error found only when the run starts (e.g. its conversation was deleted) is worth telling.
+      const told = err instanceof ApiError && err.status < 500;
+      const message = told ? err.message : 'The server had an error while running the response.';
+      if (response) await this.fail(response, lastSeq, message, told ? 'invalid_prompt' : 'server_error').catch(() => {});
     } finally {
       clearInterval(watch);
       this.running.delete(id);
@@ -158,8 +169,8 @@ export class BackgroundRunner {
     }
   }
 
-  private async fail(response: ResponseObject, lastSeq: number, message: string): Promise<void> {
-    const failed: ResponseObject = { ...response, status: 'failed', error: { code: 'server_error', message } };
+  private async fail(response: ResponseObject, lastSeq: number, message: string, code = 'server_error'): Promise<void> {
+    const failed: ResponseObject = { ...response, status: 'failed', error: { code, message } };
     if (!(await this.deps.store.update(failed, ['queued', 'in_progress']))) return;
     const output = (await this.deps.store.get(response.id, { includeDeleted: true }))?.response.output ?? [];
     await this.deps.store.appendEvent(response.id, { type: 'response.failed', response: { ...failed, output }, sequence_number: lastSeq + 1 });

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '@rgw/shared';
-import type { ResponseItem } from '../wire/response-types.js';
+import type { InstructionMessage, ResponseItem } from '../wire/response-types.js';
 
 /** A Chat Completions message as we send it upstream. */
 export interface ChatMessage {
@@ -23,6 +23,9 @@ export type ChatContentPart =
 /** Maps an item type the core does not know (a server tool's own items) to chat messages. */
 export type ItemMapper = (item: ResponseItem) => ChatMessage[];
 
+/** Response.instructions: a string, or the list a stored prompt renders into. */
+export type Instructions = string | readonly InstructionMessage[] | null;
+
 const TEXT_MIME = /^data:(text\/[\w.+-]+|application\/(json|xml|x-yaml|yaml|csv))[^,]*;base64,/i;
 
 /**
@@ -31,9 +34,8 @@ const TEXT_MIME = /^data:(text\/[\w.+-]+|application\/(json|xml|x-yaml|yaml|csv)
  * Consecutive function calls (and the assistant text just before them) become one assistant
  * message with `tool_calls`, the shape every chat template expects for parallel calls.
  */
-export function itemsToChatMessages(instructions: string | null, items: readonly ResponseItem[], mappers: ReadonlyMap<string, ItemMapper> = new Map()): ChatMessage[] {
-  const out: ChatMessage[] = [];
-  if (instructions) out.push({ role: 'system', content: instructions });
+export function itemsToChatMessages(instructions: Instructions, items: readonly ResponseItem[], mappers: ReadonlyMap<string, ItemMapper> = new Map()): ChatMessage[] {
+  const out: ChatMessage[] = instructionMessages(instructions);
   let lastType: string | undefined;
   for (const item of items) {
     switch (item.type) {
@@ -62,6 +64,25 @@ export function itemsToChatMessages(instructions: string | null, items: readonly
       }
     }
     lastType = item.type === 'reasoning' ? lastType : item.type;
+  }
+  return out;
+}
+
+/**
+ * The leading messages. In the list form the leading developer texts are joined into one system
+ * message ("\n" between them): many open chat templates take a single system message, first.
+ */
+function instructionMessages(instructions: Instructions): ChatMessage[] {
+  if (!instructions) return [];
+  if (typeof instructions === 'string') return [{ role: 'system', content: instructions }];
+  const out: ChatMessage[] = [];
+  for (const message of instructions.map((m) => messageToChat(m as unknown as ResponseItem))) {
+    const prev = out.at(-1);
+    if (prev?.role === 'system' && message.role === 'system' && typeof prev.content === 'string' && typeof message.content === 'string') {
+      prev.content = `${prev.content}\n${message.content}`;
+    } else {
+      out.push(message);
+    }
   }
   return out;
 }

@@ -1,30 +1,49 @@
-import { itemsToChatMessages, type ChatMessage, type ItemMapper } from '../chat/items-to-chat.js';
+import { itemsToChatMessages, type ChatMessage, type Instructions, type ItemMapper } from '../chat/items-to-chat.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { ResponseItem } from '../wire/response-types.js';
+import { checkNoDuplicates, type ConversationSource } from './conversation-source.js';
 
 /** Where a response's context comes from, in the order the model reads it. */
 export interface ContextSources {
-  /** The request's `instructions` (never inherited from predecessors). */
-  instructions: string | null;
+  /**
+   * Response.instructions: the request's `instructions`, or the list a stored `prompt` rendered
+   * into (context/prompt-source.ts). Never inherited from predecessors.
+   */
+  instructions: Instructions;
   /** The stored response this one continues, if any. */
   previousResponseId: string | null;
+  /** The conversation this response belongs to, if any (never together with previousResponseId). */
+  conversationId: string | null;
   /** This request's own input items, item references already resolved. */
   input: readonly ResponseItem[];
 }
 
+export interface ContextDeps {
+  store: ResponseStore;
+  conversations: ConversationSource;
+  mappers: ReadonlyMap<string, ItemMapper>;
+}
+
 export interface AssembledContext {
-  /** The items before this request's input (the previous chain), oldest first. */
+  /** The items before this request's input (the conversation, or the previous chain), oldest first. */
   history: ResponseItem[];
   messages: ChatMessage[];
 }
 
 /**
- * Builds what the model sees: instructions, then the previous response chain's inputs and outputs,
- * then the new input. This is the seam for the next sources: a `conversation`'s items go in front of
- * the history here, and a `prompt` template renders into `instructions` before this is called.
+ * Builds what the model sees: instructions, then the history — the conversation's items, or the
+ * previous response chain's inputs and outputs — then the new input. A chain holds only its
+ * responses' own items, so continuing a response that was made in a conversation does not bring the
+ * conversation's earlier items along.
  */
-export async function assembleContext(store: ResponseStore, sources: ContextSources, mappers: ReadonlyMap<string, ItemMapper>): Promise<AssembledContext> {
-  const history = sources.previousResponseId ? await store.chainItems(sources.previousResponseId) : [];
-  const messages = itemsToChatMessages(sources.instructions, [...history, ...sources.input], mappers);
+export async function assembleContext(deps: ContextDeps, sources: ContextSources, requestId?: string): Promise<AssembledContext> {
+  let history: ResponseItem[] = [];
+  if (sources.conversationId) {
+    history = await deps.conversations.items(sources.conversationId, requestId);
+    checkNoDuplicates(history, sources.input);
+  } else if (sources.previousResponseId) {
+    history = await deps.store.chainItems(sources.previousResponseId);
+  }
+  const messages = itemsToChatMessages(sources.instructions, [...history, ...sources.input], deps.mappers);
   return { history, messages };
 }

@@ -37,7 +37,7 @@ export function responsesRoutes(manager: ResponsesManager): Router {
   });
 
   routes.post('/v1/responses', async (req: Request, res: Response) => {
-    const { prepared, plan } = await manager.prepare(req.body);
+    const { prepared, plan } = await manager.prepare(req.body, res.locals.reqId as string);
     const client = abortOnClientGone(res);
     if (prepared.body.background) {
       const response = await manager.startBackground(prepared);

@@ -2,6 +2,8 @@ import { InvalidRequestError, NotFoundError, newId, nowSeconds, validate, type M
 import { chatParams, planTools, wantsLogprobs, type ToolPlan } from '../chat/chat-request.js';
 import { itemsToChatMessages } from '../chat/items-to-chat.js';
 import { assembleContext } from '../context/context-assembly.js';
+import { conversationIdOf, type ConversationSource } from '../context/conversation-source.js';
+import type { PromptSource } from '../context/prompt-source.js';
 import type { RunPlan } from '../engine/response-engine.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { ResponseStore, StoredRequest } from '../store/response-store.js';
@@ -17,35 +19,42 @@ export interface PreparedRequest {
   /** This request's own input items, ids assigned, references resolved. */
   input: ResponseItem[];
   tools: ToolPlan;
+  /** Its `conversation`, `prompt` and list-form `instructions` already filled in. */
   response: ResponseObject;
+  /** The x-request-id of the create request, passed on to the other services (also by a background run). */
+  requestId?: string;
 }
 
 export interface PrepareDeps {
   store: ResponseStore;
   catalog: Pick<ModelCatalog, 'resolve'>;
   registry: ToolRegistry;
+  conversations: ConversationSource;
+  prompts: PromptSource;
 }
 
 /**
  * Every check of POST /v1/responses, in the order that names the most useful error first: schema,
- * cross-field rules, tools, model, previous response, referenced items. Nothing is written.
+ * cross-field rules, tools, model, previous response, referenced items, conversation, prompt.
+ * Nothing is written.
  */
-export async function prepareCreate(raw: unknown, deps: PrepareDeps): Promise<PreparedRequest> {
+export async function prepareCreate(raw: unknown, deps: PrepareDeps, requestId?: string): Promise<PreparedRequest> {
   const body = validate(createResponseSchema, raw ?? {});
-  if (body.conversation) throw new InvalidRequestError('The conversation parameter is not supported yet.', 'conversation', 'unsupported_parameter');
-  if (body.prompt) throw new InvalidRequestError('The prompt parameter is not supported yet.', 'prompt', 'unsupported_parameter');
   if (body.moderation !== undefined && body.moderation !== null) throw new InvalidRequestError('The moderation parameter is not supported.', 'moderation', 'unsupported_parameter');
   if (body.background && body.store === false) {
     throw new InvalidRequestError('Background responses must be stored: background requires store to be true.', 'background', 'invalid_value');
   }
   if (body.stream_options && !body.stream) throw new InvalidRequestError('stream_options can only be set when stream is true.', 'stream_options', 'invalid_value');
+  const conversationId = conversationIdOf(body);
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
   const input = await checkReferences(body, normalized, deps);
+  if (conversationId) await deps.conversations.require(conversationId, requestId);
+  const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, requestId) : null;
+  const response = newResponseObject(newId('response'), body, nowSeconds(), body.background ? 'queued' : 'in_progress', { conversationId, prompt });
   // Fail before any byte goes out: mapping rejects content the model server could not take.
-  itemsToChatMessages(body.instructions ?? null, input, deps.registry.itemMappers());
-  const response = newResponseObject(newId('response'), body, nowSeconds(), body.background ? 'queued' : 'in_progress');
-  return { body, include: body.include ?? [], input, tools, response };
+  itemsToChatMessages(response.instructions, input, deps.registry.itemMappers());
+  return { body, include: body.include ?? [], input, tools, response, requestId };
 }
 
 /** Model, previous response and item references: the checks that need a lookup. */
@@ -65,28 +74,43 @@ async function checkReferences(body: Pick<CreateResponseBody, 'model' | 'previou
 }
 
 /** Lighter preparation for POST /v1/responses/input_tokens: same input rules, no response. */
-export async function prepareCount(body: { model?: string | null; input?: string | unknown[] | null; previous_response_id?: string | null; tools?: CreateResponseBody['tools']; tool_choice?: CreateResponseBody['tool_choice'] }, deps: PrepareDeps): Promise<{ input: ResponseItem[]; tools: ToolPlan }> {
+export async function prepareCount(
+  body: Pick<CreateResponseBody, 'input' | 'previous_response_id' | 'conversation' | 'tools' | 'tool_choice'> & { model?: string | null },
+  deps: PrepareDeps,
+): Promise<{ input: ResponseItem[]; tools: ToolPlan; conversationId: string | null }> {
+  const conversationId = conversationIdOf(body);
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
   const input = await checkReferences({ model: body.model ?? '', previous_response_id: body.previous_response_id }, normalized, deps);
-  return { input, tools };
+  return { input, tools, conversationId };
 }
 
 /** What gets stored for a later (background) run of this request. */
 export function storedRequest(prepared: PreparedRequest): StoredRequest {
   const { input: _input, ...rest } = prepared.body;
-  return { body: rest, include: prepared.include };
+  const stored: StoredRequest = { body: rest, include: prepared.include };
+  if (prepared.requestId) stored.requestId = prepared.requestId;
+  return stored;
 }
 
-/** Turns a prepared (or stored) request into the engine's plan, assembling the stored context. */
+/**
+ * Turns a prepared (or stored) request into the engine's plan, assembling the context. The leading
+ * instructions come from the Response (a prompt was rendered into it once, when the request was
+ * checked), so a background run reads the prompt version the client was answered with.
+ */
 export async function buildPlan(
-  args: { body: CreateResponseBody; include: readonly string[]; input: readonly ResponseItem[]; tools: ToolPlan; response: ResponseObject },
+  args: { body: CreateResponseBody; include: readonly string[]; input: readonly ResponseItem[]; tools: ToolPlan; response: ResponseObject; requestId?: string },
   deps: PrepareDeps,
 ): Promise<RunPlan> {
   const context = await assembleContext(
-    deps.store,
-    { instructions: args.body.instructions ?? null, previousResponseId: args.body.previous_response_id ?? null, input: args.input },
-    deps.registry.itemMappers(),
+    { store: deps.store, conversations: deps.conversations, mappers: deps.registry.itemMappers() },
+    {
+      instructions: args.response.instructions,
+      previousResponseId: args.response.previous_response_id,
+      conversationId: args.response.conversation?.id ?? null,
+      input: args.input,
+    },
+    args.requestId,
   );
   return {
     response: args.response,

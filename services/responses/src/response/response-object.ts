@@ -1,11 +1,19 @@
+import type { ResolvedPrompt } from '../context/prompt-source.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseObject, ResponseStatus, ResponseUsage } from '../wire/response-types.js';
 
+/** What the request's `conversation` and `prompt` resolved to (request/prepare-request.ts). */
+export interface ContextEcho {
+  conversationId?: string | null;
+  prompt?: ResolvedPrompt | null;
+}
+
 /**
  * The Response object for a request, before any output: every field of the spec present, request
- * values echoed and defaults filled in the way OpenAI reports them.
+ * values echoed and defaults filled in the way OpenAI reports them. With a prompt, `instructions`
+ * shows the messages it rendered into (the list form the spec allows) rather than the request's string.
  */
-export function newResponseObject(id: string, body: CreateResponseBody, createdAt: number, status: ResponseStatus): ResponseObject {
+export function newResponseObject(id: string, body: CreateResponseBody, createdAt: number, status: ResponseStatus, echo: ContextEcho = {}): ResponseObject {
   return {
     id,
     object: 'response',
@@ -13,10 +21,10 @@ export function newResponseObject(id: string, body: CreateResponseBody, createdA
     status,
     background: body.background ?? false,
     completed_at: null,
-    conversation: null,
+    conversation: echo.conversationId ? { id: echo.conversationId } : null,
     error: null,
     incomplete_details: null,
-    instructions: body.instructions ?? null,
+    instructions: echo.prompt?.instructions ?? body.instructions ?? null,
     max_output_tokens: body.max_output_tokens ?? null,
     max_tool_calls: body.max_tool_calls ?? null,
     model: body.model,
@@ -24,7 +32,7 @@ export function newResponseObject(id: string, body: CreateResponseBody, createdA
     output: [],
     parallel_tool_calls: body.parallel_tool_calls ?? true,
     previous_response_id: body.previous_response_id ?? null,
-    prompt: null,
+    prompt: echo.prompt?.echo ?? null,
     prompt_cache_key: body.prompt_cache_key ?? null,
     prompt_cache_retention: body.prompt_cache_retention ?? null,
     reasoning: { effort: body.reasoning?.effort ?? null, summary: body.reasoning?.summary ?? body.reasoning?.generate_summary ?? null },

@@ -8,6 +8,8 @@ export interface StoredRequest {
   /** The validated request body without `input` (its items are stored as rows). */
   body: Record<string, unknown>;
   include: string[];
+  /** The create request's x-request-id, so a background run's calls to other services can be traced to it. */
+  requestId?: string;
 }
 
 export interface ResponseRecord {

@@ -36,7 +36,8 @@ const contextFields = {
   text: textParamSchema.nullish(),
   reasoning: reasoningParamSchema.nullish(),
   truncation: z.enum(['auto', 'disabled']).nullish(),
-  conversation: z.union([z.string().min(1), z.looseObject({ id: z.string().min(1) })]).nullish(),
+  // spec: ConversationParam (an id, or `{id}`); the id's shape is checked in context/conversation-source.ts.
+  conversation: z.union([z.string().min(1), z.strictObject({ id: z.string().min(1) })]).nullish(),
 };
 
 export const createResponseSchema = z.strictObject({
@@ -54,7 +55,14 @@ export const createResponseSchema = z.strictObject({
   prompt_cache_options: z.record(z.string(), z.unknown()).nullish(),
   background: z.boolean().nullish(),
   max_tool_calls: z.number().int().min(1).nullish(),
-  prompt: z.looseObject({ id: z.string().min(1) }).nullish(),
+  // spec: Prompt. Variable values are checked against the stored prompt (context/prompt-source.ts).
+  prompt: z
+    .strictObject({
+      id: z.string().min(1),
+      version: z.string().min(1).nullish(),
+      variables: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .nullish(),
   service_tier: serviceTier.nullish(),
   include: includeSchema.nullish(),
   store: z.boolean().nullish(),

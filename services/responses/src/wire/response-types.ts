@@ -84,6 +84,20 @@ export interface ResponseErrorObject {
   message: string;
 }
 
+/** A message of `instructions` in its list form: what a stored `prompt` (and `instructions` with it) contributed. */
+export interface InstructionMessage {
+  type: 'message';
+  role: 'developer' | 'user';
+  content: Record<string, unknown>[];
+}
+
+/** Response.prompt: the stored prompt used, with the version that was rendered (as a string, as the spec types it). */
+export interface ResponsePrompt {
+  id: string;
+  version: string;
+  variables: Record<string, unknown> | null;
+}
+
 export type IncompleteReason = 'max_output_tokens' | 'content_filter' | 'max_iterations_exceeded';
 
 /** The Response object: every field of the spec's `Response`, plus Open Responses' penalties. */
@@ -97,7 +111,7 @@ export interface ResponseObject {
   conversation: { id: string } | null;
   error: ResponseErrorObject | null;
   incomplete_details: { reason: IncompleteReason } | null;
-  instructions: string | unknown[] | null;
+  instructions: string | InstructionMessage[] | null;
   max_output_tokens: number | null;
   max_tool_calls: number | null;
   model: string;
@@ -105,7 +119,7 @@ export interface ResponseObject {
   output: OutputItem[];
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
-  prompt: unknown | null;
+  prompt: ResponsePrompt | null;
   prompt_cache_key: string | null;
   prompt_cache_retention: string | null;
   reasoning: { effort: string | null; summary: string | null };

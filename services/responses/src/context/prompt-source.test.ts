@@ -1,0 +1,80 @@
+import { ApiError, type PromptObject } from '@rgw/shared';
+import { describe, expect, it, vi } from 'vitest';
+import { itemsToChatMessages } from '../chat/items-to-chat.js';
+import { PromptSource, promptInstructions, type PromptsApi } from './prompt-source.js';
+
+const ID = 'pmpt_' + 'b'.repeat(48);
+
+function stored(prompt: string, variables: string[], version = 3): PromptObject {
+  return { prompt_id: ID, prompt, version, variables, is_default: true };
+}
+
+function source(result: PromptObject | ApiError): { prompts: PromptSource; getPrompt: ReturnType<typeof vi.fn> } {
+  const getPrompt = vi.fn(async () => {
+    if (result instanceof ApiError) throw result;
+    return result;
+  });
+  return { prompts: new PromptSource({ getPrompt } as PromptsApi), getPrompt };
+}
+
+describe('promptInstructions', () => {
+  const image = { type: 'input_image' as const, image_url: 'https://x/cat.png' };
+
+  it('puts the rendered text first, the request instructions next, and image/file parts in a user message', () => {
+    const out = promptInstructions({ text: 'Describe [pic].', parts: [image] }, ['pic'], 'Be brief.');
+    expect(out).toEqual([
+      { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Describe [pic].' }] },
+      { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Be brief.' }] },
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: '[pic]' }, image] },
+    ]);
+  });
+
+  it('leaves out what is empty', () => {
+    expect(promptInstructions({ text: '', parts: [] }, [], null)).toEqual([]);
+    expect(promptInstructions({ text: 'Hi.', parts: [image] }, [undefined], undefined)).toEqual([
+      { type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'Hi.' }] },
+      { type: 'message', role: 'user', content: [image] },
+    ]);
+  });
+
+  it('becomes one leading system message, then the parts, for the model server', () => {
+    const messages = itemsToChatMessages(promptInstructions({ text: 'Describe [pic].', parts: [image] }, ['pic'], 'Be brief.'), []);
+    expect(messages).toEqual([
+      { role: 'system', content: 'Describe [pic].\nBe brief.' },
+      { role: 'user', content: [{ type: 'text', text: '[pic]' }, { type: 'image_url', image_url: { url: 'https://x/cat.png' } }] },
+    ]);
+  });
+});
+
+describe('PromptSource', () => {
+  it('fetches the version asked for, renders the variables and echoes the version as a string', async () => {
+    const { prompts, getPrompt } = source(stored('You are {{ role }}.', ['role']));
+    const out = await prompts.resolve({ id: ID, version: '3', variables: { role: 'kind' } }, null, 'req_1');
+    expect(getPrompt).toHaveBeenCalledWith(ID, '3', { requestId: 'req_1' });
+    expect(out.echo).toEqual({ id: ID, version: '3', variables: { role: 'kind' } });
+    expect(out.instructions).toEqual([{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'You are kind.' }] }]);
+  });
+
+  it('asks for the default version when none is given, and echoes the one it got', async () => {
+    const { prompts, getPrompt } = source(stored('Fixed.', [], 7));
+    const out = await prompts.resolve({ id: ID }, 'extra', undefined);
+    expect(getPrompt).toHaveBeenCalledWith(ID, null, { requestId: undefined });
+    expect(out.echo).toEqual({ id: ID, version: '7', variables: null });
+    expect(out.instructions).toHaveLength(2);
+  });
+
+  it("renames the prompts service's params to ours", async () => {
+    const missing = await source(new ApiError(404, 'Version 9 not found.', { param: 'version', code: 'not_found' })).prompts.resolve({ id: ID, version: '9' }, null).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ status: 404, param: 'prompt.version' });
+    const unknown = await source(new ApiError(404, 'Prompt not found.', { param: 'prompt_id' })).prompts.resolve({ id: ID }, null).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ status: 404, param: 'prompt.id' });
+  });
+
+  it('names the variable whose value is missing, undeclared or cannot be sent', async () => {
+    const { prompts } = source(stored('See {{pic}}.', ['pic']));
+    await expect(prompts.resolve({ id: ID }, null)).rejects.toMatchObject({ status: 400, param: 'prompt.variables.pic' });
+    await expect(prompts.resolve({ id: ID, variables: { pic: 'x', other: 'y' } }, null)).rejects.toMatchObject({ status: 400, param: 'prompt.variables.other' });
+    await expect(prompts.resolve({ id: ID, variables: { pic: { type: 'input_image' } } }, null)).rejects.toMatchObject({ status: 400, param: 'prompt.variables.pic.image_url' });
+    await expect(prompts.resolve({ id: ID, variables: { pic: { type: 'input_image', file_id: 'file-1' } } }, null)).rejects.toMatchObject({ status: 400, param: 'prompt.variables.pic' });
+  });
+});

@@ -1,0 +1,86 @@
+import { ApiError, InvalidRequestError, renderPrompt, validate, type PromptContentPart, type PromptsClient, type RenderedPrompt } from '@rgw/shared';
+import { itemsToChatMessages } from '../chat/items-to-chat.js';
+import type { CreateResponseBody } from '../wire/create-response-schema.js';
+import { inputFilePartSchema, inputImagePartSchema } from '../wire/input-item-schema.js';
+import type { InstructionMessage, ResponseItem, ResponsePrompt } from '../wire/response-types.js';
+
+/** The part of the shared client this service uses (the Prompts API, over HTTP). */
+export type PromptsApi = Pick<PromptsClient, 'getPrompt'>;
+
+type PromptParam = NonNullable<CreateResponseBody['prompt']>;
+
+/** A stored prompt rendered for one request: what leads the context, and what the Response echoes. */
+export interface ResolvedPrompt {
+  /** Response.prompt. */
+  echo: ResponsePrompt;
+  /** Response.instructions in list form; context/context-assembly.ts turns it into the leading messages. */
+  instructions: InstructionMessage[];
+}
+
+/**
+ * The messages a rendered prompt contributes, in the order the model reads them: the rendered text
+ * as a developer message, the request's own `instructions` after it (so they can refine the stored
+ * prompt), then the image and file variables in a user message, since a system message can only
+ * carry text. Each part is preceded by its `[name]`, the marker the rendered text has in its place.
+ */
+export function promptInstructions(rendered: RenderedPrompt, names: readonly (string | undefined)[], instructions: string | null | undefined): InstructionMessage[] {
+  const out: InstructionMessage[] = [];
+  const developer = (text: string): InstructionMessage => ({ type: 'message', role: 'developer', content: [{ type: 'input_text', text }] });
+  if (rendered.text) out.push(developer(rendered.text));
+  if (instructions) out.push(developer(instructions));
+  if (rendered.parts.length > 0) {
+    const content = rendered.parts.flatMap((part, i) => {
+      const name = names[i];
+      return name ? [{ type: 'input_text', text: `[${name}]` }, { ...part }] : [{ ...part }];
+    });
+    out.push({ type: 'message', role: 'user', content });
+  }
+  return out;
+}
+
+/** Stored prompts as this service sees them: fetched over HTTP, errors renamed to our `prompt.*` params. */
+export class PromptSource {
+  constructor(private readonly api: PromptsApi) {}
+
+  /**
+   * Fetches the prompt (the version asked for, else the default) and renders it with the variables:
+   * 404 for an unknown prompt or version, 400 naming a missing, undeclared or unusable variable.
+   */
+  async resolve(param: PromptParam, instructions: string | null | undefined, requestId?: string): Promise<ResolvedPrompt> {
+    const stored = await this.fetch(param, requestId);
+    const values = param.variables ?? null;
+    const rendered = renderPrompt(stored.prompt ?? '', stored.variables, values, 'prompt.variables');
+    // renderPrompt hands back the caller's own value objects, so each part finds its variable by identity.
+    const names = rendered.parts.map((part) => Object.keys(values ?? {}).find((name) => values?.[name] === part));
+    rendered.parts.forEach((part, i) => checkSendable(part, names[i]));
+    return {
+      echo: { id: param.id, version: String(stored.version), variables: values },
+      instructions: promptInstructions(rendered, names, instructions),
+    };
+  }
+
+  private async fetch(param: PromptParam, requestId?: string) {
+    try {
+      return await this.api.getPrompt(param.id, param.version ?? null, { requestId });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status >= 500) throw err;
+      const renamed = err.param === 'version' ? 'prompt.version' : err.param === 'prompt_id' ? 'prompt.id' : 'prompt';
+      throw new ApiError(err.status, err.message, { type: err.type, param: renamed, code: err.code });
+    }
+  }
+}
+
+/**
+ * An image or file value is checked as the same part in `input` would be, and one the model server
+ * could not be sent (e.g. an image by file id) is refused: each a 400 naming its variable.
+ */
+function checkSendable(part: PromptContentPart, name: string | undefined): void {
+  const param = name ? `prompt.variables.${name}` : 'prompt.variables';
+  validate(part.type === 'input_image' ? inputImagePartSchema : inputFilePartSchema, part, param);
+  try {
+    itemsToChatMessages(null, [{ id: 'prompt', type: 'message', role: 'user', content: [part] } as ResponseItem]);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    throw new InvalidRequestError(err.message, param, err.code);
+  }
+}
