@@ -32,3 +32,4 @@ export * from './clients/prompt-template.js';
 export * from './db/db-errors.js';
 export * from './http/json-body.js';
 export * from './wire/include-values.js';
+export * from './wire/metadata.js';

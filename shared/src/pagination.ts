@@ -10,6 +10,14 @@ export function listQuerySchema(opts: { defaultLimit: number; defaultOrder: 'asc
   });
 }
 
+/**
+ * One page of a cursor-paginated list. On an empty page `first_id` and `last_id` are null, on
+ * purpose, though the spec's ConversationItemList (and ResponseItemList, ...) declares them as
+ * required strings: there is no id to give, OpenAI itself answers null for empty lists (the newer
+ * list schemas, e.g. VideoListResource, say `string | null`), and the `openai` SDK's cursor pages
+ * read `last_id || ''` and stop. An empty string would be a fake id that a client could send back
+ * as `after` and get a 400.
+ */
 export interface ListPage<T> {
   object: 'list';
   data: T[];

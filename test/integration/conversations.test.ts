@@ -123,6 +123,23 @@ describe.each(platforms)('conversations ($mode)', (p) => {
     expect(afterCursor.has_more).toBe(true);
   });
 
+  it('keeps each of several concurrent appends contiguous in the list', async () => {
+    const tags = ['a', 'b', 'c'];
+    const batch = (tag: string) => Array.from({ length: 20 }, (_, i) => ({ type: 'message' as const, role: 'user' as const, content: `${tag}${i}` }));
+    // A few rounds: the first may run on a cold connection pool, which serialises the writers by accident.
+    for (let round = 0; round < 3; round++) {
+      const conv = await client.conversations.create({});
+      await Promise.all(tags.map((tag) => client.conversations.items.create(conv.id, { items: batch(tag) })));
+
+      const listed: string[] = [];
+      for await (const item of client.conversations.items.list(conv.id, { order: 'asc', limit: 7 })) listed.push(textOf(item));
+      expect(listed).toHaveLength(60);
+      const runs = [0, 20, 40].map((start) => listed.slice(start, start + 20));
+      expect(runs.map((run) => run[0]![0]).sort()).toEqual(tags);
+      for (const run of runs) expect(run).toEqual(batch(run[0]![0]!).map((m) => m.content));
+    }
+  });
+
   it('deletes an item and answers with the conversation', async () => {
     const conv = await client.conversations.create({ metadata: { k: 'v' }, items: userMessages(3) });
     const items = await client.conversations.items.list(conv.id, { order: 'asc' });
@@ -224,6 +241,31 @@ describe.each(platforms)('conversations ($mode)', (p) => {
       expect((await rejection<BadRequestError>(client.conversations.items.list(conv.id, { include: ['everything' as never] }))).param).toBe('include[0]');
       expect((await rejection<BadRequestError>(client.conversations.items.list(conv.id, { after: 'msg_unknown' }))).param).toBe('after');
       expect((await rejection<BadRequestError>(client.conversations.items.create(conv.id, {} as never))).param).toBe('items');
+    });
+
+    it('parses every body as JSON whatever its content type, and still takes requests without a body', async () => {
+      const post = (body: string, contentType: string) => fetch(`${p.baseURL}/conversations`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      const asText = await post('{"metadata":{"topic":"plain"}}', 'text/plain');
+      expect(asText.status).toBe(200);
+      const created = (await asText.json()) as { id: string; metadata: unknown };
+      expect(created.metadata).toEqual({ topic: 'plain' });
+
+      const unknownField = await post('{"colour":"red"}', 'text/plain');
+      expect(unknownField.status).toBe(400);
+      expect(((await unknownField.json()) as { error: { param: string } }).error.param).toBe('colour');
+      for (const [body, type] of [['not json', 'text/plain'], ['metadata[topic]=form', 'application/x-www-form-urlencoded']]) {
+        const res = await post(body!, type!);
+        expect(res.status, type).toBe(400);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+      }
+
+      const empty = await fetch(`${p.baseURL}/conversations`, { method: 'POST' });
+      expect(empty.status).toBe(200);
+      expect(((await empty.json()) as { metadata: unknown }).metadata).toEqual({});
+      expect((await fetch(`${p.baseURL}/conversations/${created.id}`)).status).toBe(200);
+      const deleted = await fetch(`${p.baseURL}/conversations/${created.id}`, { method: 'DELETE', headers: { 'content-length': '0' } });
+      expect(deleted.status).toBe(200);
+      expect((await fetch(`${p.baseURL}/conversations/${created.id}`, { method: 'DELETE' })).status).toBe(404);
     });
 
     it('answers a body that is not JSON with a 400 envelope', async () => {

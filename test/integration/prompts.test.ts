@@ -130,6 +130,13 @@ describe.each(platforms)('prompts through llama-stack-client ($mode)', (p) => {
       expect(envelope(await rejection(client.prompts.create({} as never))).param).toBe('prompt');
       expect(envelope(await rejection(client.prompts.create({ prompt: 'p', colour: 'red' } as never))).param).toBe('colour');
       expect(envelope(await rejection(client.prompts.setDefaultVersion(id, {} as never))).param).toBe('version');
+      // Past a 32-bit integer: a 400 naming version, never a database error.
+      const huge = 3_000_000_000;
+      for (const call of [client.prompts.retrieve(id, { version: huge }), client.prompts.setDefaultVersion(id, { version: huge }), client.prompts.update(id, { prompt: 'p', version: huge })]) {
+        const err = await rejection(call);
+        expect(err).toBeInstanceOf(BadRequestError);
+        expect(envelope(err)).toMatchObject({ param: 'version', code: 'invalid_value' });
+      }
       const res = await fetch(`${p.origin}/v1/prompts?version=abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
       expect(res.status).toBe(400);
     });

@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { InvalidRequestError, validate } from '@rgw/shared';
+import { InvalidRequestError, jsonObjectBody, validate } from '@rgw/shared';
 import {
   checkConversationId,
   createConversationSchema,
@@ -17,7 +17,7 @@ export function conversationRoutes(manager: ConversationManager): Router {
   const router = Router();
 
   router.post('/v1/conversations', async (req, res) => {
-    const body = validate(createConversationSchema, bodyOf(req));
+    const body = validate(createConversationSchema, jsonObjectBody(req));
     const items = body.items == null ? [] : validateInputItems(body.items, 'items');
     res.json(await manager.create(items, body.metadata));
   });
@@ -32,7 +32,7 @@ export function conversationRoutes(manager: ConversationManager): Router {
 
   router.post('/v1/conversations/:conversation_id', async (req, res) => {
     const id = conversationId(req);
-    const body = validate(updateConversationSchema, bodyOf(req));
+    const body = validate(updateConversationSchema, jsonObjectBody(req));
     res.json(await manager.update(id, body.metadata));
   });
 
@@ -43,7 +43,7 @@ export function conversationRoutes(manager: ConversationManager): Router {
   router.post('/v1/conversations/:conversation_id/items', async (req, res) => {
     const id = conversationId(req);
     const include = parseInclude(req.query.include);
-    const body = validate(createItemsSchema, bodyOf(req));
+    const body = validate(createItemsSchema, jsonObjectBody(req));
     if (body.items === undefined) throw new InvalidRequestError("Missing required parameter: 'items'.", 'items', 'missing_required_parameter');
     res.json(await manager.addItems(id, validateInputItems(body.items, 'items'), include));
   });
@@ -70,14 +70,4 @@ export function conversationRoutes(manager: ConversationManager): Router {
 
 function conversationId(req: Request): string {
   return checkConversationId(req.params.conversation_id as string);
-}
-
-/** A POST without a body is an empty object to us; anything else but an object is refused. */
-function bodyOf(req: Request): unknown {
-  const body: unknown = req.body;
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidRequestError('The request body must be a JSON object.', null, 'invalid_body');
-  }
-  return body;
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '@rgw/shared';
+import { isUniqueViolation, type Database } from '@rgw/shared';
 import type { ConversationItem } from './item-normalize.js';
 import type { Metadata } from './conversation-schema.js';
 
@@ -75,11 +75,17 @@ export class ConversationStore {
     return rows.map(toRecord);
   }
 
-  /** Appends items in order; false when the conversation does not exist (or was deleted meanwhile). */
+  /**
+   * Appends items in order, as one contiguous run; false when the conversation does not exist (or was
+   * deleted meanwhile). The no-op update locks the conversation row until commit, so concurrent appends
+   * to one conversation queue up: without it, Postgres (READ COMMITTED) interleaves their `seq` values,
+   * and an item whose lower `seq` commits after a reader took its cursor is skipped by an ascending
+   * pager for good. It is plain SQL, so SQLite (one writer at a time anyway) runs the same statement.
+   */
   async appendItems(conversationId: string, items: ConversationItem[], createdAt: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const exists = await trx.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst();
-      if (!exists) return false;
+      const locked = await trx.updateTable('conversations').set((eb) => ({ id: eb.ref('id') })).where('id', '=', conversationId).executeTakeFirst();
+      if (Number(locked.numUpdatedRows) === 0) return false;
       await insertItems(trx, conversationId, items, createdAt);
       return true;
     });
@@ -135,12 +141,6 @@ async function insertItems(db: Kysely<any>, conversationId: string, items: Conve
       throw err;
     }
   }
-}
-
-/** Unique-key violation on Postgres (23505) or SQLite (SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
-export function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 function toRecord(row: Record<string, unknown>): ConversationRecord {

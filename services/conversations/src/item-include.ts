@@ -1,20 +1,6 @@
 import { z } from 'zod';
-import { validate } from '@rgw/shared';
+import { INCLUDE_VALUES, validate, type IncludeValue } from '@rgw/shared';
 import type { ConversationItem } from './item-normalize.js';
-
-/** The spec's IncludeEnum: heavy or sensitive fields that items only carry when asked for. */
-export const INCLUDE_VALUES = [
-  'file_search_call.results',
-  'web_search_call.results',
-  'web_search_call.action.sources',
-  'message.input_image.image_url',
-  'computer_call_output.output.image_url',
-  'code_interpreter_call.outputs',
-  'reasoning.encrypted_content',
-  'message.output_text.logprobs',
-] as const;
-
-export type IncludeValue = (typeof INCLUDE_VALUES)[number];
 
 const includeSchema = z.array(z.enum(INCLUDE_VALUES));
 

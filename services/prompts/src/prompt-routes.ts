@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { InvalidRequestError, validate } from '@rgw/shared';
+import { jsonObjectBody, validate } from '@rgw/shared';
 import type { PromptManager } from './prompt-manager.js';
 import { checkPromptId, createPromptSchema, getPromptQuerySchema, setDefaultVersionSchema, updatePromptSchema } from './prompt-schema.js';
 
@@ -8,7 +8,7 @@ export function promptRoutes(manager: PromptManager): Router {
   const router = Router();
 
   router.post('/v1/prompts', async (req, res) => {
-    const body = validate(createPromptSchema, bodyOf(req));
+    const body = validate(createPromptSchema, jsonObjectBody(req));
     res.json(await manager.create(body.prompt, body.variables));
   });
 
@@ -24,7 +24,7 @@ export function promptRoutes(manager: PromptManager): Router {
 
   router.put('/v1/prompts/:prompt_id', async (req, res) => {
     const id = promptId(req);
-    res.json(await manager.update(id, validate(updatePromptSchema, bodyOf(req))));
+    res.json(await manager.update(id, validate(updatePromptSchema, jsonObjectBody(req))));
   });
 
   router.delete('/v1/prompts/:prompt_id', async (req, res) => {
@@ -34,7 +34,7 @@ export function promptRoutes(manager: PromptManager): Router {
 
   router.put('/v1/prompts/:prompt_id/set-default-version', async (req, res) => {
     const id = promptId(req);
-    const body = validate(setDefaultVersionSchema, bodyOf(req));
+    const body = validate(setDefaultVersionSchema, jsonObjectBody(req));
     res.json(await manager.setDefaultVersion(id, body.version));
   });
 
@@ -47,13 +47,4 @@ export function promptRoutes(manager: PromptManager): Router {
 
 function promptId(req: Request): string {
   return checkPromptId(req.params.prompt_id as string);
-}
-
-function bodyOf(req: Request): unknown {
-  const body: unknown = req.body;
-  if (body === undefined) return {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidRequestError('The request body must be a JSON object.', null, 'invalid_body');
-  }
-  return body;
 }

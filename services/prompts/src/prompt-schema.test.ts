@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, newId } from '@rgw/shared';
-import { checkPromptId, checkVariables } from './prompt-schema.js';
+import { ApiError, newId, validate } from '@rgw/shared';
+import { MAX_PROMPT_VERSION, checkPromptId, checkVariables, getPromptQuerySchema, setDefaultVersionSchema, updatePromptSchema } from './prompt-schema.js';
 
 function errorOf(fn: () => unknown): ApiError {
   try {
@@ -39,6 +39,24 @@ describe('checkPromptId', () => {
     expect(checkPromptId(id)).toBe(id);
     for (const bad of ['pmpt_123', 'conv_' + 'a'.repeat(48), `pmpt_${'G'.repeat(48)}`, '']) {
       expect(errorOf(() => checkPromptId(bad)).param).toBe('prompt_id');
+    }
+  });
+});
+
+describe('version inputs', () => {
+  it('take 1 up to the largest 32-bit integer and name version beyond it', () => {
+    const inputs = [
+      (v: number) => validate(getPromptQuerySchema, { version: String(v) }),
+      (v: number) => validate(setDefaultVersionSchema, { version: v }),
+      (v: number) => validate(updatePromptSchema, { prompt: 'p', version: v }),
+    ];
+    for (const parse of inputs) {
+      expect(parse(MAX_PROMPT_VERSION).version).toBe(2_147_483_647);
+      for (const bad of [0, MAX_PROMPT_VERSION + 1, 3_000_000_000]) {
+        const err = errorOf(() => parse(bad));
+        expect(err.status).toBe(400);
+        expect(err.param).toBe('version');
+      }
     }
   });
 });

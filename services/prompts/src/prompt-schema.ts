@@ -4,7 +4,10 @@ import { InvalidRequestError, PROMPT_VARIABLE_NAME, templateVariables } from '@r
 // Request bodies of /v1/prompts, as Llama Stack's CreatePromptRequest, UpdatePromptBodyRequest and
 // SetDefaultVersionBodyRequest define them.
 
-const version = z.number().int().min(1);
+/** Versions live in a 32-bit `integer` column: anything larger is the caller's error, not a database one. */
+export const MAX_PROMPT_VERSION = 2_147_483_647;
+
+const version = z.number().int().min(1).max(MAX_PROMPT_VERSION);
 const variables = z.array(z.string()).nullish();
 
 export const createPromptSchema = z.strictObject({
@@ -22,7 +25,7 @@ export const updatePromptSchema = z.strictObject({
 export const setDefaultVersionSchema = z.strictObject({ version });
 
 export const getPromptQuerySchema = z.object({
-  version: z.coerce.number().int().min(1).optional(),
+  version: z.coerce.number().int().min(1).max(MAX_PROMPT_VERSION).optional(),
 });
 
 const PROMPT_ID = /^pmpt_[0-9a-f]{48}$/;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '@rgw/shared';
+import { isUniqueViolation, type Database } from '@rgw/shared';
 
 export interface PromptVersionRecord {
   prompt_id: string;
@@ -129,12 +129,6 @@ async function insertVersion(db: Kysely<any>, record: PromptVersionRecord): Prom
     .insertInto('prompt_versions')
     .values({ prompt_id: record.prompt_id, version: record.version, prompt: record.prompt, variables: JSON.stringify(record.variables), created_at: record.created_at })
     .execute();
-}
-
-/** Unique-key violation on Postgres (23505) or SQLite (SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 function toView(row: Record<string, unknown>): PromptVersionView {

@@ -1,3 +1,4 @@
+import { INCLUDE_VALUES } from '../wire/include-values.js';
 import { gatewayRequest, type ClientCallOptions, type ClientTransport } from './gateway-request.js';
 
 /** A conversation as GET /v1/conversations/{id} returns it. */
@@ -24,16 +25,7 @@ export const CONVERSATION_ITEMS_PER_CALL = 20;
 const PAGE_SIZE = 100;
 
 /** Every include value, so items come back whole (image urls, logprobs, encrypted reasoning, ...). */
-const INCLUDE_ALL = [
-  'file_search_call.results',
-  'web_search_call.results',
-  'web_search_call.action.sources',
-  'message.input_image.image_url',
-  'computer_call_output.output.image_url',
-  'code_interpreter_call.outputs',
-  'reasoning.encrypted_content',
-  'message.output_text.logprobs',
-] as const;
+const INCLUDE_ALL = INCLUDE_VALUES;
 
 /**
  * The Conversations API as other services use it: over public HTTP through the gateway, never through

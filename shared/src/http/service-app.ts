@@ -29,13 +29,18 @@ export interface ServiceAppOptions {
  * The Express app of one service: request context, its own JSON body parser (nothing parses bodies
  * in front of it, so the same app works mounted in-process or behind the gateway's proxy), the routes,
  * then the 404 and error envelope.
+ *
+ * Every body is parsed as JSON whatever its content type, as the OpenAI API does: a form or text body
+ * must be a 400 `invalid_json`, not silently ignored (which would create resources from nothing). A
+ * request without a body (no content-length, no transfer-encoding) is skipped and keeps `req.body`
+ * undefined; an empty body parses as `{}`.
  */
 export function createServiceApp(opts: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(requestContext(opts.logger));
-  app.use(express.json({ limit: opts.bodyLimitBytes, strict: false }));
+  app.use(express.json({ limit: opts.bodyLimitBytes, strict: false, type: () => true }));
   app.use(opts.routes);
   app.use(notFoundHandler);
   app.use(errorMiddleware(opts.logger));

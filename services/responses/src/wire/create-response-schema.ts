@@ -1,25 +1,13 @@
 import { z } from 'zod';
+import { INCLUDE_VALUES, metadataSchema } from '@rgw/shared';
 import { reasoningParamSchema, textParamSchema, toolChoiceSchema, toolSchema } from './tool-schema.js';
 
 // POST /v1/responses (spec: CreateResponse, plus Open Responses' presence/frequency penalties).
 // Strict: an unknown top-level parameter is a 400 naming it, as OpenAI answers.
 
-export const INCLUDE_VALUES = [
-  'file_search_call.results',
-  'web_search_call.results',
-  'web_search_call.action.sources',
-  'message.input_image.image_url',
-  'computer_call_output.output.image_url',
-  'code_interpreter_call.outputs',
-  'reasoning.encrypted_content',
-  'message.output_text.logprobs',
-] as const;
+export { INCLUDE_VALUES, metadataSchema } from '@rgw/shared';
 
 export const includeSchema = z.array(z.enum(INCLUDE_VALUES));
-
-export const metadataSchema = z
-  .record(z.string().max(64, 'metadata keys are at most 64 characters'), z.string().max(512, 'metadata values are at most 512 characters'))
-  .refine((m) => Object.keys(m).length <= 16, 'metadata has at most 16 key-value pairs');
 
 const serviceTier = z.enum(['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast']);
 
