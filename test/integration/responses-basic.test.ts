@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, openai, platforms } from '../support/context.js';
+import { errorOf } from '../support/errors.js';
 
 const RESPONSE_FIELDS = [
   'id', 'object', 'created_at', 'status', 'background', 'completed_at', 'conversation', 'error', 'incomplete_details',
   'instructions', 'max_output_tokens', 'max_tool_calls', 'model', 'output', 'parallel_tool_calls', 'previous_response_id',
-  'prompt', 'prompt_cache_key', 'reasoning', 'safety_identifier', 'service_tier', 'store', 'temperature', 'text',
+  'prompt', 'prompt_cache_key', 'prompt_cache_retention', 'prompt_cache_options', 'moderation', 'reasoning', 'safety_identifier', 'service_tier', 'store', 'temperature', 'text',
   'tool_choice', 'tools', 'top_logprobs', 'top_p', 'truncation', 'usage', 'user', 'metadata',
 ];
 
@@ -26,7 +27,7 @@ describe.each(platforms)('responses: basics ($mode)', (p) => {
     expect(r.output_text).toBe('Hello there!');
     expect(r.usage).toEqual({
       input_tokens: 11,
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
       output_tokens: 7,
       output_tokens_details: { reasoning_tokens: 0 },
       total_tokens: 18,
@@ -51,9 +52,7 @@ describe.each(platforms)('responses: basics ($mode)', (p) => {
     expect(r.instructions).toBe('Be brief.');
     const [upstream] = await mock.requests('/v1/chat/completions');
     expect(upstream!.body.messages).toEqual([
-      { role: 'system', content: 'Be brief.' },
-      { role: 'system', content: 'System rule.' },
-      { role: 'system', content: 'Developer rule.' },
+      { role: 'system', content: 'Be brief.\nSystem rule.\nDeveloper rule.' },
       { role: 'user', content: 'first question' },
       { role: 'assistant', content: 'first answer' },
       { role: 'user', content: 'second question' },
@@ -103,6 +102,16 @@ describe.each(platforms)('responses: basics ($mode)', (p) => {
       prompt_cache_key: 'pck',
     });
     expect(r).toMatchObject({ temperature: 0.5, top_p: 1, metadata: { team: 'a' }, truncation: 'auto', safety_identifier: 'sid', prompt_cache_key: 'pck', tool_choice: 'auto', tools: [], parallel_tool_calls: true, text: { format: { type: 'text' } } });
+  });
+
+  it('echoes reasoning.context and prompt_cache_options (defaults filled in), and rejects a bad prompt_cache_options', async () => {
+    const r = await client.responses.create({ model: 'mock-model', input: 'x', reasoning: { context: 'all_turns' }, prompt_cache_options: { mode: 'explicit' } } as any);
+    expect(r.reasoning).toMatchObject({ context: 'all_turns' });
+    expect((r as any).prompt_cache_options).toEqual({ ttl: '30m', mode: 'explicit' });
+    const plain = await client.responses.create({ model: 'mock-model', input: 'x' });
+    expect([(plain as any).prompt_cache_options, (plain.reasoning as any).context]).toEqual([null, null]);
+    const err = await errorOf(client.responses.create({ model: 'mock-model', input: 'x', prompt_cache_options: { ttl: '1h' } } as any));
+    expect([err.status, err.param]).toEqual([400, 'prompt_cache_options.ttl']);
   });
 
   it('requests json_schema output as response_format upstream', async () => {

@@ -35,7 +35,7 @@ describe.each(platforms)('responses: more request features ($mode)', (p) => {
     const r = await client.responses.create({ model: 'mock-model', input: 'x' });
     expect(r.usage).toEqual({
       input_tokens: 100,
-      input_tokens_details: { cached_tokens: 64 },
+      input_tokens_details: { cached_tokens: 64, cache_write_tokens: 0 },
       output_tokens: 30,
       output_tokens_details: { reasoning_tokens: 20 },
       total_tokens: 130,

@@ -1,9 +1,10 @@
 import { InvalidRequestError, NotFoundError, toListPage, validate, type InferenceClient, type ListPage, type Logger } from '@rgw/shared';
 import type { BackgroundRunner } from './background/background-runner.js';
-import { chatParams, offeredChatTools } from './chat/chat-request.js';
+import { countTokensRequest, offeredChatTools } from './chat/chat-request.js';
 import { assembleContext } from './context/context-assembly.js';
 import { generateResponse, type EngineDeps, type RunPlan } from './engine/response-engine.js';
 import { withSequenceNumbers } from './engine/sequence.js';
+import { responseNotFound } from './response/response-errors.js';
 import { buildPlan, prepareCount, prepareCreate, storedRequest, type PrepareDeps, type PreparedRequest } from './request/prepare-request.js';
 import type { PageQuery, ResponseStore } from './store/response-store.js';
 import { inputTokensSchema } from './wire/create-response-schema.js';
@@ -27,11 +28,14 @@ export interface ForegroundOptions {
 export class ResponsesManager {
   constructor(private readonly deps: ManagerDeps) {}
 
-  /** Every check of a create request; throws the 4xx before anything is written or streamed. */
-  async prepare(body: unknown, requestId?: string): Promise<{ prepared: PreparedRequest; plan?: RunPlan }> {
+  /**
+   * Every check of a create request; throws the 4xx before anything is written or streamed. The
+   * context is assembled for background requests too (their run assembles it again when it starts),
+   * so what can be checked without the model — e.g. input items already in the conversation — is a
+   * 400 now rather than a `failed` response later.
+   */
+  async prepare(body: unknown, requestId?: string): Promise<{ prepared: PreparedRequest; plan: RunPlan }> {
     const prepared = await prepareCreate(body, this.deps.prepare, requestId);
-    // Background runs assemble their context when they start; foreground ones need it now.
-    if (prepared.body.background) return { prepared };
     return { prepared, plan: await buildPlan(prepared, this.deps.prepare) };
   }
 
@@ -66,6 +70,8 @@ export class ResponsesManager {
     } finally {
       if (!threw && !persisted) {
         if (!TERMINAL_STATUSES.includes(response.status)) response.status = 'cancelled';
+        // Items cut off mid-way will never finish: stored as incomplete, not forever in progress.
+        for (const item of response.output) if (item.status === 'in_progress') item.status = 'incomplete';
         await persist().catch((err) => log.error({ err, responseId: response.id }, 'storing an interrupted response failed'));
       }
     }
@@ -108,19 +114,21 @@ export class ResponsesManager {
 
   async list(query: PageQuery & { model?: string }): Promise<ListPage<ResponseObject>> {
     const rows = await this.deps.store.list(query);
-    if (!rows) throw new NotFoundError(`Response with id '${query.after}' not found.`, 'after', 'not_found');
+    if (!rows) throw cursorNotFound(`Response with id '${query.after ?? query.before}' not found.`, query);
     return toListPage(rows, query.limit);
   }
 
   async listInputItems(id: string, query: PageQuery): Promise<ListPage<ResponseItem>> {
     if (!(await this.deps.store.exists(id))) throw responseNotFound(id);
     const rows = await this.deps.store.listInputItems(id, query);
-    if (!rows) throw new NotFoundError(`Item with id '${query.after ?? query.before}' not found in response '${id}'.`, query.after ? 'after' : 'before', 'not_found');
+    if (!rows) throw cursorNotFound(`Item with id '${query.after ?? query.before}' not found in response '${id}'.`, query);
     return toListPage(rows, query.limit);
   }
 
+  /** Deletes a response; a background run of it in this process stops at once (elsewhere, on its next heartbeat). */
   async delete(id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
     if (!(await this.deps.store.delete(id))) throw responseNotFound(id);
+    this.deps.runner.abandon(id);
     return { id, object: 'response', deleted: true };
   }
 
@@ -141,8 +149,7 @@ export class ResponsesManager {
     const estimate = Math.ceil(JSON.stringify({ messages: context.messages, tools: chatTools }).length / 4);
     const result = (input_tokens: number) => ({ object: 'response.input_tokens' as const, input_tokens });
     if (!body.model) return result(estimate);
-    const request: Record<string, unknown> & { model: string } = { model: body.model, messages: context.messages, max_tokens: 1, ...chatParams({ text: body.text ?? undefined }, []) };
-    if (chatTools.length > 0) request.tools = chatTools;
+    const request = countTokensRequest(body.model, context.messages, chatTools, body.text);
     try {
       const reply = await this.deps.inference.chatCompletion<{ usage?: { prompt_tokens?: unknown } }>(request, { requestId });
       const counted = reply?.usage?.prompt_tokens;
@@ -154,6 +161,7 @@ export class ResponsesManager {
   }
 }
 
-function responseNotFound(id: string): NotFoundError {
-  return new NotFoundError(`Response with id '${id}' not found.`, 'response_id', 'not_found');
+/** 404 for a list cursor (`after`, else `before`) that names nothing in the list. */
+function cursorNotFound(message: string, query: PageQuery): NotFoundError {
+  return new NotFoundError(message, query.after ? 'after' : 'before', 'not_found');
 }

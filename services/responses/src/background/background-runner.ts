@@ -1,15 +1,19 @@
-import { ApiError, ConflictError, InvalidRequestError, NotFoundError, type Logger, type Queue } from '@rgw/shared';
+import { ApiError, ConflictError, InvalidRequestError, type Logger, type Queue } from '@rgw/shared';
 import { planTools } from '../chat/chat-request.js';
 import { generateResponse, type EngineDeps } from '../engine/response-engine.js';
 import { withSequenceNumbers } from '../engine/sequence.js';
 import { buildPlan, storedRequest, type PrepareDeps, type PreparedRequest } from '../request/prepare-request.js';
+import { responseNotFound } from '../response/response-errors.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
-import { TERMINAL_EVENT_TYPES, type ResponseItem, type ResponseObject, type ResponseStreamEvent } from '../wire/response-types.js';
+import { TERMINAL_EVENT_TYPES, type ResponseItem, type ResponseObject, type ResponseStreamEvent, type UnsequencedEvent } from '../wire/response-types.js';
 import type { RunNotifier } from './run-notifier.js';
 
 export const BACKGROUND_TOPIC = 'responses.background';
-const CANCEL_POLL_MS = 300;
+/** How often a run says it is alive (and notices a cancel or delete from another process). */
+const WATCH_MS = 300;
+/** A run whose heartbeat is older than this died with its process; younger, it is alive elsewhere. */
+const STALE_RUN_MS = 10_000;
 const FOLLOW_POLL_MS = 250;
 /** How long a follower waits for the terminal event of a response whose row already says it finished. */
 const TERMINAL_GRACE_MS = 10_000;
@@ -35,9 +39,25 @@ export class BackgroundRunner {
 
   constructor(private readonly deps: BackgroundDeps) {}
 
+  /**
+   * Stores the response `queued` together with the first events of its stream (response.created,
+   * response.queued), so a follower can start at once, then publishes its job. A job that cannot be
+   * published would stay queued forever while the client got an error: the response is removed.
+   */
   async enqueue(prepared: PreparedRequest): Promise<void> {
-    await this.deps.store.insert(prepared.response, storedRequest(prepared), prepared.input);
-    await this.deps.queue.publish(BACKGROUND_TOPIC, { id: prepared.response.id });
+    const { store, queue, log } = this.deps;
+    const response = prepared.response;
+    const opening: ResponseStreamEvent[] = [
+      { type: 'response.created', response: structuredClone(response), sequence_number: 0 },
+      { type: 'response.queued', response: structuredClone(response), sequence_number: 1 },
+    ];
+    await store.insert(response, storedRequest(prepared), prepared.input, opening);
+    try {
+      await queue.publish(BACKGROUND_TOPIC, { id: response.id });
+    } catch (err) {
+      await store.delete(response.id).catch((e) => log.error({ err: e, responseId: response.id }, 'removing an unpublished background response failed'));
+      throw err;
+    }
   }
 
   async start(): Promise<void> {
@@ -48,33 +68,43 @@ export class BackgroundRunner {
   async run(payload: unknown): Promise<void> {
     const id = (payload as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return;
+    // A redelivered job (e.g. after the queue lost its channel) of a run this process is doing.
+    if (this.running.has(id)) return;
     const { store, log } = this.deps;
     let lastSeq = -1;
+    let started = false;
     let response: ResponseObject | undefined;
     const controller = new AbortController();
     const watch = setInterval(() => {
-      // Cancelled, or deleted while running: either way nobody wants the rest.
-      void store.status(id).then((s) => (s === 'cancelled' || s === undefined) && controller.abort(), () => {});
-    }, CANCEL_POLL_MS);
+      // The heartbeat also tells the run when its row stopped being in_progress: cancelled, or deleted.
+      if (!started) return;
+      void store.heartbeat(id).then((alive) => !alive && controller.abort(), () => {});
+    }, WATCH_MS);
     try {
       const record = await store.get(id, { includeDeleted: true });
       if (!record) return;
       response = record.response;
+      lastSeq = await this.lastSequence(id);
       if (response.status === 'in_progress') {
+        // Alive in another process (a redelivered job): its job is done here.
+        const beat = await store.heartbeatAt(id);
+        if (beat !== null && Date.now() - beat <= STALE_RUN_MS) return;
         // A run that died with its process: its partial stream cannot be continued, so it ends failed.
-        lastSeq = await this.lastSequence(id);
         await this.fail(response, lastSeq, 'The background run was interrupted before it finished.');
         return;
       }
       if (response.status !== 'queued') return;
-      if (!(await store.update({ ...response, status: 'in_progress' }, ['queued']))) return;
+      if (!(await store.update({ ...response, status: 'in_progress' }, ['queued'], { heartbeat: true }))) return;
+      started = true;
       this.running.set(id, controller);
       const body = record.request.body as CreateResponseBody;
       const requestId = record.request.requestId;
       const input = await store.items(id, 'input');
       const tools = planTools(body, this.deps.prepare.registry);
       const plan = await buildPlan({ body, include: record.request.include, input, tools, response, requestId }, this.deps.prepare);
-      const events = withSequenceNumbers(generateResponse(plan, this.deps.engine, { signal: controller.signal, throwBeforeOutput: false, requestId }));
+      const generated = generateResponse(plan, this.deps.engine, { signal: controller.signal, throwBeforeOutput: false, requestId });
+      // response.created was stored when the response was queued (older rows may lack it).
+      const events = withSequenceNumbers(lastSeq >= 0 ? skipCreated(generated) : generated, lastSeq + 1);
       for await (const event of events) {
         if (TERMINAL_EVENT_TYPES.has(event.type)) {
           // Appended before the status says finished, so whoever sees it finished finds the conversation
@@ -100,16 +130,25 @@ export class BackgroundRunner {
       if (response) await this.fail(response, lastSeq, message, told ? 'invalid_prompt' : 'server_error').catch(() => {});
     } finally {
       clearInterval(watch);
-      this.running.delete(id);
+      if (started) {
+        this.running.delete(id);
+        // Deleted while it ran: what it wrote since would be orphans.
+        await store.purgeIfDeleted(id).catch((err) => log.error({ err, responseId: id }, 'purging a deleted response failed'));
+      }
       this.deps.notifier.notify(id);
     }
+  }
+
+  /** Stops this process's run of a response that was just deleted (other processes notice by their heartbeat). */
+  abandon(id: string): void {
+    this.running.get(id)?.abort();
   }
 
   /** POST /v1/responses/{id}/cancel. */
   async cancel(id: string): Promise<ResponseObject> {
     const { store } = this.deps;
     const record = await store.get(id);
-    if (!record) throw new NotFoundError(`Response with id '${id}' not found.`, 'response_id', 'not_found');
+    if (!record) throw responseNotFound(id);
     const response = record.response;
     if (!response.background) throw new InvalidRequestError('Only responses created with background set to true can be cancelled.', 'response_id', 'invalid_request');
     if (response.status === 'cancelled') return response;
@@ -169,13 +208,31 @@ export class BackgroundRunner {
     }
   }
 
+  /**
+   * Ends a run `failed`. Its stream still reads as a whole: response.created (and response.in_progress
+   * when the run had started) are stored first if they are missing, e.g. for a run that failed before
+   * the engine produced anything, or a response queued before response.created was stored with it.
+   */
   private async fail(response: ResponseObject, lastSeq: number, message: string, code = 'server_error'): Promise<void> {
+    const { store, notifier } = this.deps;
+    const id = response.id;
+    const was = await store.status(id);
     const failed: ResponseObject = { ...response, status: 'failed', error: { code, message } };
-    if (!(await this.deps.store.update(failed, ['queued', 'in_progress']))) return;
-    const output = (await this.deps.store.get(response.id, { includeDeleted: true }))?.response.output ?? [];
-    await this.deps.store.appendEvent(response.id, { type: 'response.failed', response: { ...failed, output }, sequence_number: lastSeq + 1 });
-    this.deps.notifier.notify(response.id);
+    if (!(await store.update(failed, ['queued', 'in_progress']))) return;
+    const opening = new Set((await store.eventsAfter(id, -1, 3)).map((e) => e.type));
+    const missing: UnsequencedEvent[] = [];
+    if (!opening.has('response.created')) missing.push({ type: 'response.created', response: { ...response, status: 'queued', output: [] } });
+    if (was === 'in_progress' && !opening.has('response.in_progress')) missing.push({ type: 'response.in_progress', response: { ...response, status: 'in_progress', output: [] } });
+    const output = (await store.get(id, { includeDeleted: true }))?.response.output ?? [];
+    let seq = lastSeq;
+    for (const event of [...missing, { type: 'response.failed', response: { ...failed, output } }]) await store.appendEvent(id, { ...event, sequence_number: ++seq });
+    notifier.notify(id);
   }
+}
+
+/** The engine's response.created, left out when the stored stream already begins with it. */
+async function* skipCreated(events: AsyncGenerator<UnsequencedEvent>): AsyncGenerator<UnsequencedEvent> {
+  for await (const event of events) if (event.type !== 'response.created') yield event;
 }
 
 function conflict(status: string): ConflictError {

@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '@rgw/shared';
 import type { OfferedFunction, ServerTool, ToolRegistry } from '../tools/tool-registry.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
+import type { ChatMessage } from './items-to-chat.js';
 
 /** A chat tool as sent upstream. */
 export interface ChatTool {
@@ -99,6 +100,9 @@ export function planTools(body: ToolFields, registry: ToolRegistry): ToolPlan {
 
 function narrowByChoice(plan: ToolPlan, choice: ToolFields['tool_choice']): ToolPlan {
   if (choice === undefined || choice === null) return plan;
+  if (choice === 'required' && plan.functionTools.length === 0 && plan.serverTools.length === 0) {
+    throw new InvalidRequestError("Tool choice 'required' must be specified with 'tools' parameter.", 'tool_choice', 'invalid_value');
+  }
   if (typeof choice === 'string') return { ...plan, toolChoice: choice };
   if (choice.type === 'function' && 'name' in choice && typeof choice.name === 'string') {
     const name = choice.name;
@@ -129,4 +133,28 @@ export function offeredChatTools(plan: ToolPlan, serverToolsAllowed: boolean): C
     ? plan.serverTools.map((s): ChatTool => ({ type: 'function', function: { name: s.offered.name, ...(s.offered.description ? { description: s.offered.description } : {}), parameters: s.offered.parameters } }))
     : [];
   return [...plan.functionTools, ...server];
+}
+
+/** Parameters of one upstream request: model and sampling (see chatParams), messages, tools offered. */
+type ChatRequest = Record<string, unknown> & { model: string };
+
+/**
+ * The body of one turn's upstream call. It always streams with usage, so streaming and
+ * non-streaming responses share one path; `tool_choice` and `parallel_tool_calls` only go with tools.
+ */
+export function turnRequest(params: ChatRequest, messages: ChatMessage[], tools: ChatTool[], plan: ToolPlan, parallelToolCalls: boolean): ChatRequest {
+  const body: ChatRequest = { ...params, messages, stream_options: { include_usage: true } };
+  if (tools.length > 0) {
+    body.tools = tools;
+    if (plan.toolChoice !== undefined) body.tool_choice = plan.toolChoice;
+    if (!parallelToolCalls) body.parallel_tool_calls = false;
+  }
+  return body;
+}
+
+/** The body that counts a context's input tokens: a one-token completion whose usage tells the count. */
+export function countTokensRequest(model: string, messages: ChatMessage[], tools: ChatTool[], text: CreateResponseBody['text']): ChatRequest {
+  const body: ChatRequest = { model, messages, max_tokens: 1, ...chatParams({ text: text ?? undefined }, []) };
+  if (tools.length > 0) body.tools = tools;
+  return body;
 }

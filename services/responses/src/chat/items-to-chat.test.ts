@@ -16,12 +16,19 @@ describe('itemsToChatMessages', () => {
       { role: 'assistant', content: 'a' },
     ]));
     expect(msgs).toEqual([
-      { role: 'system', content: 'be nice' },
-      { role: 'system', content: 'dev' },
-      { role: 'system', content: 'sys' },
+      { role: 'system', content: 'be nice\ndev\nsys' },
       { role: 'user', content: 'u' },
       { role: 'assistant', content: 'a' },
     ]);
+  });
+
+  it('keeps a system or developer message in the middle of the conversation where it is', () => {
+    const msgs = itemsToChatMessages('rules', items([
+      { role: 'user', content: 'u1' },
+      { role: 'developer', content: 'now answer in French' },
+      { role: 'user', content: 'u2' },
+    ]));
+    expect(msgs.map((m) => `${m.role}:${m.content}`)).toEqual(['system:rules', 'user:u1', 'system:now answer in French', 'user:u2']);
   });
 
   it('maps images, text files and other files to chat parts', () => {

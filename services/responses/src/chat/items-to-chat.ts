@@ -31,6 +31,10 @@ const TEXT_MIME = /^data:(text\/[\w.+-]+|application\/(json|xml|x-yaml|yaml|csv)
 /**
  * Turns the assembled context (instructions, then items oldest first) into chat messages.
  * `developer` becomes `system`: most open model servers' chat templates know no developer role.
+ * The leading system texts (instructions, a rendered prompt, system/developer input before the first
+ * other message) become one system message, joined by "\n": many chat templates take a single
+ * system message, first. A system/developer message later in the conversation stays a `system`
+ * message where it is: moving it would change what it applies to, and dropping it would lose it.
  * Consecutive function calls (and the assistant text just before them) become one assistant
  * message with `tool_calls`, the shape every chat template expects for parallel calls.
  */
@@ -65,26 +69,21 @@ export function itemsToChatMessages(instructions: Instructions, items: readonly 
     }
     lastType = item.type === 'reasoning' ? lastType : item.type;
   }
-  return out;
+  return joinLeadingSystem(out);
 }
 
-/**
- * The leading messages. In the list form the leading developer texts are joined into one system
- * message ("\n" between them): many open chat templates take a single system message, first.
- */
+function joinLeadingSystem(messages: ChatMessage[]): ChatMessage[] {
+  let n = 0;
+  while (messages[n]?.role === 'system' && typeof messages[n]!.content === 'string') n++;
+  if (n < 2) return messages;
+  return [{ role: 'system', content: messages.slice(0, n).map((m) => m.content).join('\n') }, ...messages.slice(n)];
+}
+
+/** The leading messages: the instructions string, or the list a stored prompt rendered into. */
 function instructionMessages(instructions: Instructions): ChatMessage[] {
   if (!instructions) return [];
   if (typeof instructions === 'string') return [{ role: 'system', content: instructions }];
-  const out: ChatMessage[] = [];
-  for (const message of instructions.map((m) => messageToChat(m as unknown as ResponseItem))) {
-    const prev = out.at(-1);
-    if (prev?.role === 'system' && message.role === 'system' && typeof prev.content === 'string' && typeof message.content === 'string') {
-      prev.content = `${prev.content}\n${message.content}`;
-    } else {
-      out.push(message);
-    }
-  }
-  return out;
+  return instructions.map((m) => messageToChat(m as unknown as ResponseItem));
 }
 
 function messageToChat(item: ResponseItem): ChatMessage {

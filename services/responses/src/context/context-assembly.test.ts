@@ -1,4 +1,6 @@
+import type { ApiError } from '@rgw/shared';
 import { describe, expect, it, vi } from 'vitest';
+import { errorOf } from '../../../../test/support/errors.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { ResponseItem } from '../wire/response-types.js';
 import { assembleContext, type ContextDeps, type ContextSources } from './context-assembly.js';
@@ -45,5 +47,20 @@ describe('assembleContext', () => {
   it('refuses an input item the conversation already holds', async () => {
     const d = deps([user('msg_new', 'now')], []);
     await expect(assembleContext(d, sources({ conversationId: CONV }))).rejects.toMatchObject({ status: 400, param: 'input[0].id', code: 'duplicate_item' });
+  });
+});
+
+describe('assembleContext: tool outputs must answer a call', () => {
+  const call = (callId: string): ResponseItem => ({ id: `fc_${callId}`, type: 'function_call', status: 'completed', call_id: callId, name: 'f', arguments: '{}' });
+  const output = (callId: string): ResponseItem => ({ id: `fco_${callId}`, type: 'function_call_output', status: 'completed', call_id: callId, output: 'x' });
+
+  it('accepts an output whose call is in the previous chain or in the same input', async () => {
+    await expect(assembleContext(deps([], [call('c1')]), sources({ previousResponseId: 'resp_p', input: [output('c1')] }))).resolves.toBeDefined();
+    await expect(assembleContext(deps([], []), sources({ input: [call('c2'), output('c2')] }))).resolves.toBeDefined();
+  });
+
+  it('refuses an output whose call_id matches no function_call, param input', async () => {
+    const err = await errorOf<ApiError>(assembleContext(deps([], [call('c1')]), sources({ previousResponseId: 'resp_p', input: [output('c9')] })));
+    expect([err.status, err.param, err.message]).toEqual([400, 'input', 'No tool call found for function call output with call_id c9.']);
   });
 });

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '@rgw/shared';
 import { itemsToChatMessages, type ChatMessage, type Instructions, type ItemMapper } from '../chat/items-to-chat.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { ResponseItem } from '../wire/response-types.js';
@@ -44,6 +45,21 @@ export async function assembleContext(deps: ContextDeps, sources: ContextSources
   } else if (sources.previousResponseId) {
     history = await deps.store.chainItems(sources.previousResponseId);
   }
+  checkToolOutputsAnswerCalls(history, sources.input);
   const messages = itemsToChatMessages(sources.instructions, [...history, ...sources.input], deps.mappers);
   return { history, messages };
+}
+
+/**
+ * Every function_call_output of the new input must answer a function_call the model will see
+ * (earlier in the context or in the same input), as OpenAI requires: a chat template cannot place
+ * a tool result without its call.
+ */
+export function checkToolOutputsAnswerCalls(history: readonly ResponseItem[], input: readonly ResponseItem[]): void {
+  const calls = new Set([...history, ...input].filter((i) => i.type === 'function_call').map((i) => i.call_id));
+  for (const item of input) {
+    if (item.type === 'function_call_output' && !calls.has(item.call_id)) {
+      throw new InvalidRequestError(`No tool call found for function call output with call_id ${String(item.call_id)}.`, 'input', 'invalid_value');
+    }
+  }
 }

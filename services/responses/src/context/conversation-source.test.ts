@@ -1,5 +1,6 @@
 import { ApiError, type Logger } from '@rgw/shared';
 import { describe, expect, it, vi } from 'vitest';
+import { errorOf } from '../../../../test/support/errors.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseItem, ResponseObject } from '../wire/response-types.js';
@@ -7,16 +8,6 @@ import { checkNoDuplicates, ConversationSource, conversationIdOf, itemsToAppend,
 
 const CONV = 'conv_' + 'a'.repeat(48);
 const item = (id: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: id }] });
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 function response(status: ResponseObject['status'], opts: { store?: boolean; conversation?: boolean } = {}): ResponseObject {
   const body = { model: 'm', store: opts.store ?? true } as CreateResponseBody;

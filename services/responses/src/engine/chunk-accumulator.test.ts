@@ -70,6 +70,37 @@ describe('ChunkAccumulator', () => {
     ]);
   });
 
+  it('closes each parallel call before the next one opens, event by event', () => {
+    const { events, result } = run([
+      delta({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f', arguments: '{"x":' } }] }),
+      delta({ tool_calls: [{ index: 0, function: { arguments: '1}' } }] }),
+      delta({ tool_calls: [{ index: 1, id: 'b', function: { name: 'g', arguments: '{}' } }] }),
+      delta({}, 'tool_calls'),
+    ]);
+    expect(events.map((e) => `${e.type.replace('response.', '')}:${e.output_index}`)).toEqual([
+      'output_item.added:0',
+      'function_call_arguments.delta:0',
+      'function_call_arguments.delta:0',
+      'function_call_arguments.done:0',
+      'output_item.done:0',
+      'output_item.added:1',
+      'function_call_arguments.delta:1',
+      'function_call_arguments.done:1',
+      'output_item.done:1',
+    ]);
+    expect(events[3]).toMatchObject({ arguments: '{"x":1}', name: 'f' });
+    expect(result.clientCalls.map((c) => [c.call_id, c.status])).toEqual([
+      ['a', 'completed'],
+      ['b', 'completed'],
+    ]);
+  });
+
+  it('marks a call cut off by the length limit incomplete', () => {
+    const { events, output } = run([delta({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f', arguments: '{"x":' } }] }), delta({}, 'length')]);
+    expect(output).toEqual([expect.objectContaining({ type: 'function_call', status: 'incomplete', arguments: '{"x":' })]);
+    expect(events.at(-1)).toMatchObject({ type: 'response.output_item.done', item: { status: 'incomplete' } });
+  });
+
   it('keeps only the first call when parallel calls are off', () => {
     const { result, output } = run(
       [

@@ -34,13 +34,16 @@ interface CallState {
   args: string;
   outputIndex?: number;
   dropped: boolean;
+  /** arguments.done and output_item.done were sent (a later call began). */
+  closed?: boolean;
 }
 
 /**
  * Turns one upstream chat stream into Responses output events, chunk by chunk. Pure state machine
  * over the deltas: reasoning text opens a `reasoning` item, content and refusals an assistant
  * `message` (one part each), tool calls `function_call` items; each is opened before its first delta
- * and closed when the next kind starts or the turn ends.
+ * and closed when the next item starts or the turn ends, so items never overlap. Whatever the
+ * length limit cut off ends `incomplete`.
  */
 export class ChunkAccumulator {
   private reasoning?: { index: number; contentIndex: number };
@@ -91,8 +94,7 @@ export class ChunkAccumulator {
         this.openCall(call, events);
         if (call.args) events.push(this.out.appendArguments(call.outputIndex!, call.args));
       }
-      events.push(this.out.doneArguments(call.outputIndex!));
-      events.push(this.out.doneItem(call.outputIndex!, 'completed'));
+      this.closeCall(call, truncated ? 'incomplete' : 'completed', events);
       clientCalls.push(this.out.output[call.outputIndex!] as FunctionCallItem);
     }
     return { events, result: { finishReason: this.finishReason, usage: this.usage, clientCalls, serverCalls, itemCount: this.items } };
@@ -154,6 +156,8 @@ export class ChunkAccumulator {
     this.lastCallKey = key;
     let call = this.calls.get(key);
     if (!call) {
+      // A new call begins: the one before it is complete.
+      for (const open of this.calls.values()) if (open.outputIndex !== undefined) this.closeCall(open, 'completed', events);
       const dropped = !this.opts.parallelToolCalls && [...this.calls.values()].some((c) => !c.dropped);
       call = { callId: tc.id || `call_${newId('functionCall').slice(3, 27)}`, name: '', args: '', dropped };
       this.calls.set(key, call);
@@ -173,6 +177,13 @@ export class ChunkAccumulator {
     } else {
       call.args += args;
     }
+  }
+
+  private closeCall(call: CallState, status: 'completed' | 'incomplete', events: UnsequencedEvent[]): void {
+    if (call.closed || call.outputIndex === undefined) return;
+    call.closed = true;
+    events.push(this.out.doneArguments(call.outputIndex));
+    events.push(this.out.doneItem(call.outputIndex, status));
   }
 
   private openCall(call: CallState, events: UnsequencedEvent[]): void {

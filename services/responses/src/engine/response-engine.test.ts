@@ -1,4 +1,5 @@
 import { ApiError, createLogger, newId } from '@rgw/shared';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk } from '../chat/chat-chunk.js';
 import { planTools } from '../chat/chat-request.js';
@@ -25,7 +26,8 @@ const echoTool: ServerTool = {
   },
 };
 
-type Step = ChatChunk[] | ApiError;
+/** Chunks, an error before any chunk, or chunks and then an error (the stream breaks mid-way). */
+type Step = ChatChunk[] | ApiError | { chunks: ChatChunk[]; error: ApiError };
 
 /** Fake upstream: one scripted chunk list (or error) per call; records the bodies it got. */
 function fakeInference(steps: Step[]) {
@@ -38,7 +40,8 @@ function fakeInference(steps: Step[]) {
         const step = steps.shift();
         if (!step) throw new Error('no scripted step left');
         if (step instanceof ApiError) throw step;
-        for (const c of step) yield c as T;
+        for (const c of Array.isArray(step) ? step : step.chunks) yield c as T;
+        if (!Array.isArray(step)) throw step.error;
       },
     } as never,
   };
@@ -111,10 +114,26 @@ describe('generateResponse: the tool loop', () => {
     expect(response.output).toEqual([expect.objectContaining({ type: 'function_call', name: 'client_fn', status: 'completed' })]);
   });
 
-  it('ends failed with an error event when the model server fails mid-way', async () => {
+  it('ends with response.failed alone (no error event) when the model server fails mid-way', async () => {
     const { response, events } = await run(plan({ tools: [{ type: 'echo_tool' }] }), [call('echo_tool', '{"text":"a"}'), new ApiError(503, 'down')]);
     expect(response).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'down' } });
-    expect(events.slice(-2).map((e) => e.type)).toEqual(['error', 'response.failed']);
+    expect(events.map((e) => e.type)).not.toContain('error');
+    expect(events.at(-1)).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'down' } } });
+  });
+
+  it("lets the SDK's stream helper see response.failed after output started (foreground)", async () => {
+    const partial: ChatChunk[] = [{ choices: [{ index: 0, delta: { content: 'half an ans' }, finish_reason: null }] }];
+    const { events } = await run(plan({}), [{ chunks: partial, error: new ApiError(502, 'upstream went away') }], undefined, true);
+    const sse = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
+    // The official SDK reading these events as our SSE writer sends them.
+    const client = new OpenAI({ apiKey: 'k', baseURL: 'http://sdk.test/v1', fetch: async () => new Response(sse, { headers: { 'content-type': 'text/event-stream' } }) });
+    const helper = client.responses.stream({ model: 'm', input: 'hi' });
+    const seen: string[] = [];
+    helper.on('event', (e) => seen.push(e.type));
+    const final = await helper.finalResponse();
+    expect(seen.at(-1)).toBe('response.failed');
+    expect(final).toMatchObject({ status: 'failed', error: { code: 'server_error', message: 'upstream went away' } });
+    expect(final.output_text).toBe('half an ans');
   });
 
   it('rethrows an error before any output when asked to', async () => {

@@ -1,6 +1,6 @@
 import { ApiError, nowSeconds, type InferenceClient, type Logger } from '@rgw/shared';
 import type { ChatChunk, ChatUsage } from '../chat/chat-chunk.js';
-import { offeredChatTools, type ToolPlan } from '../chat/chat-request.js';
+import { offeredChatTools, turnRequest, type ToolPlan } from '../chat/chat-request.js';
 import type { ChatMessage } from '../chat/items-to-chat.js';
 import { emptyUsage } from '../response/response-object.js';
 import type { IncompleteReason, OutputMessageItem, ResponseObject, ResponseUsage, UnsequencedEvent } from '../wire/response-types.js';
@@ -105,7 +105,8 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
     response.status = 'failed';
     response.error = error;
     response.usage = usage;
-    yield { type: 'error', code: error.code, message: error.message, param: err instanceof ApiError ? err.param : null };
+    // Only response.failed (it carries `error`): an `error` event before it would end the SDK's stream
+    // helper early, and it would never see the terminal event.
     yield { type: 'response.failed', response: structuredClone(response) };
     return;
   }
@@ -127,13 +128,7 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
  * seen here and, with truncation `auto`, answered by dropping the oldest context and asking again.
  */
 async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, messages: ChatMessage[], serverToolsAllowed: boolean): AsyncGenerator<ChatChunk> {
-  const tools = offeredChatTools(plan.tools, serverToolsAllowed);
-  const body: Record<string, unknown> & { model: string } = { ...plan.params, messages, stream_options: { include_usage: true } };
-  if (tools.length > 0) {
-    body.tools = tools;
-    if (plan.tools.toolChoice !== undefined) body.tool_choice = plan.tools.toolChoice;
-    if (!plan.parallelToolCalls) body.parallel_tool_calls = false;
-  }
+  const body = turnRequest(plan.params, messages, offeredChatTools(plan.tools, serverToolsAllowed), plan.tools, plan.parallelToolCalls);
   for (;;) {
     const stream = deps.inference.chatCompletionStream<ChatChunk>(body, { signal: opts.signal, requestId: opts.requestId });
     let first: IteratorResult<ChatChunk>;
@@ -192,6 +187,7 @@ function addUsage(total: ResponseUsage, usage: ChatUsage | null, messages: ChatM
   total.input_tokens += input;
   total.output_tokens += output;
   total.input_tokens_details.cached_tokens += usage?.prompt_tokens_details?.cached_tokens ?? 0;
+  total.input_tokens_details.cache_write_tokens += usage?.prompt_tokens_details?.cache_write_tokens ?? 0;
   total.output_tokens_details.reasoning_tokens += usage?.completion_tokens_details?.reasoning_tokens ?? 0;
   total.total_tokens = total.input_tokens + total.output_tokens;
 }

@@ -46,8 +46,8 @@ export function responsesRoutes(manager: ResponsesManager): Router {
       return res.json(response);
     }
     const opts = { signal: client.signal, requestId: res.locals.reqId as string };
-    if (prepared.body.stream) return writeEventStream(res, manager.runForeground(prepared, plan!, opts), { holdStart: true, log: log(res) });
-    res.json(await manager.collect(prepared, plan!, opts));
+    if (prepared.body.stream) return writeEventStream(res, manager.runForeground(prepared, plan, opts), { holdStart: true, log: log(res) });
+    res.json(await manager.collect(prepared, plan, opts));
   });
 
   routes.get('/v1/responses', async (req: Request, res: Response) => {

@@ -1,4 +1,4 @@
-import { InvalidRequestError, newId, paramPath } from '@rgw/shared';
+import { InvalidRequestError, newId, paramPath, type IdKind } from '@rgw/shared';
 import type { z } from 'zod';
 import { inputItemSchema, type ContentPart, type InputItem } from '../wire/input-item-schema.js';
 import type { ResponseItem } from '../wire/response-types.js';
@@ -35,27 +35,19 @@ function toStoredItem(item: Exclude<InputItem, { type: 'item_reference' }>): Res
       return { id: item.id ?? newId('message'), type: 'message', status: item.status ?? 'completed', role: item.role, content };
     }
     case 'function_call':
-      return {
-        id: item.id ?? newId('functionCall'),
-        type: 'function_call',
-        status: item.status ?? 'completed',
-        arguments: item.arguments,
-        call_id: item.call_id,
-        name: item.name,
-      };
+      return stored(item, 'functionCall', { arguments: item.arguments, call_id: item.call_id, name: item.name });
     case 'function_call_output':
-      return {
-        id: item.id ?? newId('functionCallOutput'),
-        type: 'function_call_output',
-        status: item.status ?? 'completed',
-        call_id: item.call_id,
-        output: typeof item.output === 'string' ? item.output : item.output.map(normalizePart),
-      };
+      return stored(item, 'functionCallOutput', { call_id: item.call_id, output: typeof item.output === 'string' ? item.output : item.output.map(normalizePart) });
     case 'reasoning': {
       const r = item as Record<string, unknown>;
       return { ...r, id: typeof r.id === 'string' && r.id ? r.id : newId('reasoning'), type: 'reasoning', summary: Array.isArray(r.summary) ? r.summary : [] };
     }
   }
+}
+
+/** A tool item as stored: its own id (else a new one), its type, its status (else completed), then its fields. */
+function stored(item: { type: string; id?: string | null; status?: string | null }, kind: IdKind, fields: Record<string, unknown>): ResponseItem {
+  return { id: item.id ?? newId(kind), type: item.type, status: item.status ?? 'completed', ...fields };
 }
 
 function normalizePart(part: ContentPart): Record<string, unknown> {

@@ -35,7 +35,9 @@ export function newResponseObject(id: string, body: CreateResponseBody, createdA
     prompt: echo.prompt?.echo ?? null,
     prompt_cache_key: body.prompt_cache_key ?? null,
     prompt_cache_retention: body.prompt_cache_retention ?? null,
-    reasoning: { effort: body.reasoning?.effort ?? null, summary: body.reasoning?.summary ?? body.reasoning?.generate_summary ?? null },
+    // Spec PromptCacheOptions: both fields, with the defaults the request may leave out.
+    prompt_cache_options: body.prompt_cache_options ? { ttl: body.prompt_cache_options.ttl ?? '30m', mode: body.prompt_cache_options.mode ?? 'implicit' } : null,
+    reasoning: { effort: body.reasoning?.effort ?? null, summary: body.reasoning?.summary ?? body.reasoning?.generate_summary ?? null, context: body.reasoning?.context ?? null },
     safety_identifier: body.safety_identifier ?? null,
     service_tier: !body.service_tier || body.service_tier === 'auto' ? 'default' : body.service_tier === 'fast' ? 'priority' : body.service_tier,
     store: body.store ?? true,
@@ -66,5 +68,5 @@ function echoTool(tool: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function emptyUsage(): ResponseUsage {
-  return { input_tokens: 0, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
+  return { input_tokens: 0, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 0 };
 }

@@ -42,4 +42,11 @@ export const RESPONSE_MIGRATIONS: Record<string, PortableMigration> = {
       await db.schema.createIndex('response_events_by_response').on('response_events').columns(['response_id', 'sequence_number']).unique().execute();
     },
   }),
+  // When the process running a background response last said it is alive (ms since the epoch), so a
+  // redelivered queue job elsewhere can tell a live run from one that died with its process.
+  '002_responses_heartbeat': () => ({
+    up: async (db) => {
+      await db.schema.alterTable('responses').addColumn('heartbeat_at', 'bigint').execute();
+    },
+  }),
 };

@@ -65,4 +65,24 @@ describe('ResponseStore (SQLite)', () => {
     expect(await store.update({ ...record.response, status: 'cancelled' }, ['queued', 'in_progress'])).toBe(false);
     expect(await store.status('r1')).toBe('completed');
   });
+
+  it('finds referenced items by the ten thousand (more ids than SQLite binds in one statement)', async () => {
+    const response = newResponseObject('big', { model: 'm' } as never, 1, 'completed');
+    const input = Array.from({ length: 33_000 }, (_, i) => msg(`item_${i}`, `t${i}`));
+    await store.insert(response, { body: {}, include: [] }, input);
+    const found = await store.findItems([...input.map((i) => i.id), 'item_missing']);
+    expect(found.size).toBe(33_000);
+    expect(found.get('item_32999')).toMatchObject({ content: [{ text: 't32999' }] });
+  });
+
+  it('pages responses with before as well as after; an unknown or deleted cursor is undefined', async () => {
+    for (const id of ['r1', 'r2', 'r3', 'r4']) await add(id, null);
+    const ids = async (q: Record<string, unknown>) => (await store.list({ limit: 10, order: 'desc', ...q }))?.map((r) => r.id);
+    expect(await ids({ before: 'r2' })).toEqual(['r4', 'r3']);
+    expect(await ids({ before: 'r3', order: 'asc' })).toEqual(['r1', 'r2']);
+    expect(await ids({ after: 'r4', before: 'r1' })).toEqual(['r3', 'r2']);
+    expect(await ids({ before: 'nope' })).toBeUndefined();
+    await store.delete('r2');
+    expect(await ids({ after: 'r2' })).toBeUndefined();
+  });
 });

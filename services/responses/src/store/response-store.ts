@@ -27,6 +27,9 @@ export interface PageQuery {
 
 type Db = Kysely<any> | Transaction<any>;
 
+/** Bound parameters per statement we stay under: older SQLite builds allow 999. */
+const PARAMS_PER_STATEMENT = 900;
+
 /** Responses, their items and their background event streams, in SQLite or Postgres. */
 export class ResponseStore {
   constructor(private readonly database: Database) {}
@@ -39,8 +42,11 @@ export class ResponseStore {
     await migrate(this.database, 'responses', RESPONSE_MIGRATIONS);
   }
 
-  /** Stores a response with its own input items and whatever output it already has, atomically. */
-  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[]): Promise<void> {
+  /**
+   * Stores a response with its own input items, whatever output it already has and its first stream
+   * events (a background response's `response.created`), atomically.
+   */
+  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = []): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('responses')
@@ -58,6 +64,7 @@ export class ResponseStore {
         .execute();
       await insertItems(tx, response.id, 'input', input, 0);
       await insertItems(tx, response.id, 'output', response.output, 0);
+      for (const event of events) await insertEvent(tx, response.id, event);
     });
   }
 
@@ -65,8 +72,10 @@ export class ResponseStore {
    * Writes the Response object's current state (not its output, see addOutputItem). With `ifStatus`,
    * only when the stored status is one of those: how a finishing run and a cancel settle a race.
    */
-  async update(response: ResponseObject, ifStatus?: readonly ResponseStatus[]): Promise<boolean> {
-    let q = this.db.updateTable('responses').set({ status: response.status, body: JSON.stringify({ ...response, output: [] }) }).where('id', '=', response.id);
+  async update(response: ResponseObject, ifStatus?: readonly ResponseStatus[], opts: { heartbeat?: boolean } = {}): Promise<boolean> {
+    const values: Record<string, unknown> = { status: response.status, body: JSON.stringify({ ...response, output: [] }) };
+    if (opts.heartbeat) values.heartbeat_at = Date.now();
+    let q = this.db.updateTable('responses').set(values).where('id', '=', response.id);
     if (ifStatus) q = q.where('status', 'in', [...ifStatus]);
     const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
@@ -82,6 +91,21 @@ export class ResponseStore {
     const response = JSON.parse(row.body as string) as ResponseObject;
     response.output = await this.items(id, 'output');
     return { response, request: JSON.parse(row.request as string) as StoredRequest, deleted: Boolean(row.deleted) };
+  }
+
+  /**
+   * A running background response says it is alive. False when the row is no longer an
+   * `in_progress` response the client can see (cancelled, finished, deleted): the run should stop.
+   */
+  async heartbeat(id: string): Promise<boolean> {
+    const res = await this.db.updateTable('responses').set({ heartbeat_at: Date.now() }).where('id', '=', id).where('status', '=', 'in_progress').where('deleted', '=', 0).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** When the run of an `in_progress` response last said it is alive (ms), null if never. */
+  async heartbeatAt(id: string): Promise<number | null> {
+    const row = await this.db.selectFrom('responses').select('heartbeat_at').where('id', '=', id).executeTakeFirst();
+    return row?.heartbeat_at === null || row?.heartbeat_at === undefined ? null : Number(row.heartbeat_at);
   }
 
   async status(id: string): Promise<ResponseStatus | undefined> {
@@ -118,26 +142,29 @@ export class ResponseStore {
   /** Stored items by id (for `item_reference`), from responses the client has not deleted. */
   async findItems(ids: readonly string[]): Promise<Map<string, ResponseItem>> {
     const out = new Map<string, ResponseItem>();
-    if (ids.length === 0) return out;
-    const rows = await this.db
-      .selectFrom('response_items as i')
-      .innerJoin('responses as r', 'r.id', 'i.response_id')
-      .select(['i.item_id', 'i.body'])
-      .where('i.item_id', 'in', [...ids])
-      .where('r.deleted', '=', 0)
-      .execute();
-    for (const r of rows) out.set(r.item_id as string, JSON.parse(r.body as string) as ResponseItem);
+    const unique = [...new Set(ids)];
+    // Chunked: SQLite caps the number of bound parameters per statement.
+    for (let i = 0; i < unique.length; i += PARAMS_PER_STATEMENT) {
+      const rows = await this.db
+        .selectFrom('response_items as i')
+        .innerJoin('responses as r', 'r.id', 'i.response_id')
+        .select(['i.item_id', 'i.body'])
+        .where('i.item_id', 'in', unique.slice(i, i + PARAMS_PER_STATEMENT))
+        .where('r.deleted', '=', 0)
+        .execute();
+      for (const r of rows) out.set(r.item_id as string, JSON.parse(r.body as string) as ResponseItem);
+    }
     return out;
   }
 
-  /** A page of responses (without deleted ones), `limit + 1` rows to tell `has_more`. */
+  /** A page of responses (without deleted ones), `limit + 1` rows to tell `has_more`; undefined when a cursor names no response. */
   async list(page: PageQuery & { model?: string }): Promise<ResponseObject[] | undefined> {
     let q = this.db.selectFrom('responses').select(['id', 'body']).where('deleted', '=', 0);
     if (page.model) q = q.where('model', '=', page.model);
-    if (page.after) {
-      const cursor = await this.db.selectFrom('responses').select('seq').where('id', '=', page.after).executeTakeFirst();
-      if (!cursor) return undefined;
-      q = q.where('seq', page.order === 'desc' ? '<' : '>', cursor.seq);
+    for (const [cursor, op] of cursorBounds(page)) {
+      const row = await this.db.selectFrom('responses').select('seq').where('id', '=', cursor).where('deleted', '=', 0).executeTakeFirst();
+      if (!row) return undefined;
+      q = q.where('seq', op, row.seq);
     }
     const rows = await q.orderBy('seq', page.order).limit(page.limit + 1).execute();
     const responses = rows.map((r) => JSON.parse(r.body as string) as ResponseObject);
@@ -153,11 +180,7 @@ export class ResponseStore {
   /** A page of a response's own input items; undefined when a cursor names no item of it. */
   async listInputItems(responseId: string, page: PageQuery): Promise<ResponseItem[] | undefined> {
     let q = this.db.selectFrom('response_items').select('body').where('response_id', '=', responseId).where('kind', '=', 'input');
-    for (const [cursor, op] of [
-      [page.after, page.order === 'desc' ? '<' : '>'],
-      [page.before, page.order === 'desc' ? '>' : '<'],
-    ] as const) {
-      if (!cursor) continue;
+    for (const [cursor, op] of cursorBounds(page)) {
       const row = await this.db.selectFrom('response_items').select('position').where('response_id', '=', responseId).where('kind', '=', 'input').where('item_id', '=', cursor).executeTakeFirst();
       if (!row) return undefined;
       q = q.where('position', op, row.position);
@@ -167,7 +190,7 @@ export class ResponseStore {
   }
 
   async appendEvent(responseId: string, event: ResponseStreamEvent): Promise<void> {
-    await this.db.insertInto('response_events').values({ response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) }).execute();
+    await insertEvent(this.db, responseId, event);
   }
 
   async eventsAfter(responseId: string, after: number, limit = 500): Promise<ResponseStreamEvent[]> {
@@ -180,6 +203,19 @@ export class ResponseStore {
       .limit(limit)
       .execute();
     return rows.map((r) => JSON.parse(r.body as string) as ResponseStreamEvent);
+  }
+
+  /**
+   * What a run wrote after its response was deleted: all of it once the row is gone, the events
+   * (never the items, which successors read) of a hidden tombstone. Nothing for a live response.
+   */
+  async purgeIfDeleted(id: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('responses').select('deleted').where('id', '=', id).executeTakeFirst();
+      if (row && !row.deleted) return;
+      if (!row) await tx.deleteFrom('response_items').where('response_id', '=', id).execute();
+      await tx.deleteFrom('response_events').where('response_id', '=', id).execute();
+    });
   }
 
   /**
@@ -212,8 +248,21 @@ export class ResponseStore {
 async function insertItems(db: Db, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
   if (items.length === 0) return;
   const rows = items.map((item, i) => ({ response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
-  // Chunked: SQLite caps the number of bound parameters per statement.
-  for (let i = 0; i < rows.length; i += 500) await db.insertInto('response_items').values(rows.slice(i, i + 500)).execute();
+  // Chunked: SQLite caps the number of bound parameters per statement (5 columns a row).
+  const perStatement = Math.floor(PARAMS_PER_STATEMENT / 5);
+  for (let i = 0; i < rows.length; i += perStatement) await db.insertInto('response_items').values(rows.slice(i, i + perStatement)).execute();
+}
+
+/** The cursors of a page with the comparison each puts on the ordering column: items after `after`, before `before`. */
+function cursorBounds(page: PageQuery): [string, '<' | '>'][] {
+  const out: [string, '<' | '>'][] = [];
+  if (page.after) out.push([page.after, page.order === 'desc' ? '<' : '>']);
+  if (page.before) out.push([page.before, page.order === 'desc' ? '>' : '<']);
+  return out;
+}
+
+async function insertEvent(db: Db, responseId: string, event: ResponseStreamEvent): Promise<void> {
+  await db.insertInto('response_events').values({ response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) }).execute();
 }
 
 async function hasSuccessors(db: Db, id: string): Promise<boolean> {

@@ -40,7 +40,8 @@ export const createResponseSchema = z.strictObject({
   safety_identifier: z.string().max(64).nullish(),
   prompt_cache_key: z.string().nullish(),
   prompt_cache_retention: z.enum(['in_memory', '24h']).nullish(),
-  prompt_cache_options: z.record(z.string(), z.unknown()).nullish(),
+  // spec: PromptCacheOptionsParam.
+  prompt_cache_options: z.strictObject({ ttl: z.enum(['30m']).optional(), mode: z.enum(['implicit', 'explicit']).optional() }).nullish(),
   background: z.boolean().nullish(),
   max_tool_calls: z.number().int().min(1).nullish(),
   // spec: Prompt. Variable values are checked against the stored prompt (context/prompt-source.ts).

@@ -49,14 +49,25 @@ const refusalPartSchema = z.strictObject({ type: z.literal('refusal'), refusal: 
 
 const contentPartSchema = z.discriminatedUnion('type', [inputTextPartSchema, inputImagePartSchema, inputFilePartSchema, outputTextPartSchema, refusalPartSchema]);
 
-export const messageItemSchema = z.strictObject({
-  type: z.literal('message'),
-  role: z.enum(['user', 'assistant', 'system', 'developer']),
-  content: z.union([z.string(), z.array(contentPartSchema)]),
-  id: z.string().min(1).optional(),
-  status: itemStatus.optional(),
-  phase: z.enum(['commentary', 'final_answer']).nullish(),
-});
+const OUTPUT_PART_TYPES = new Set(['output_text', 'refusal']);
+
+export const messageItemSchema = z
+  .strictObject({
+    type: z.literal('message'),
+    role: z.enum(['user', 'assistant', 'system', 'developer']),
+    content: z.union([z.string(), z.array(contentPartSchema)]),
+    id: z.string().min(1).optional(),
+    status: itemStatus.optional(),
+    phase: z.enum(['commentary', 'final_answer']).nullish(),
+  })
+  // Spec: only an assistant message (OutputMessage) carries output parts; user, system and developer
+  // messages take input content only. An assistant message may carry input_text (EasyInputMessage).
+  .superRefine((m, ctx) => {
+    if (m.role === 'assistant' || typeof m.content === 'string') return;
+    m.content.forEach((part, i) => {
+      if (OUTPUT_PART_TYPES.has(part.type)) ctx.addIssue({ code: 'custom', path: ['content', i, 'type'], message: `'${part.type}' content is only valid in assistant messages; a ${m.role} message takes input_text, input_image or input_file` });
+    });
+  });
 
 export const functionCallItemSchema = z.strictObject({
   type: z.literal('function_call'),
@@ -87,8 +98,16 @@ export const itemReferenceSchema = z.strictObject({
   id: z.string().min(1),
 });
 
-// Reasoning items from an earlier turn are passed back as-is by SDK users; never reject them.
-export const reasoningItemSchema = z.looseObject({ type: z.literal('reasoning') });
+// Reasoning items from an earlier turn are passed back as they came (fields we do not know are kept),
+// but what the spec types (ReasoningItem: summary, content, encrypted_content) must have its shape.
+export const reasoningItemSchema = z.looseObject({
+  type: z.literal('reasoning'),
+  id: z.string().min(1).optional(),
+  summary: z.array(z.strictObject({ type: z.literal('summary_text'), text: z.string() })).optional(),
+  content: z.array(z.strictObject({ type: z.literal('reasoning_text'), text: z.string() })).nullish(),
+  encrypted_content: z.string().nullish(),
+  status: itemStatus.optional(),
+});
 
 export const SUPPORTED_ITEM_TYPES = ['message', 'function_call', 'function_call_output', 'item_reference', 'reasoning'] as const;
 

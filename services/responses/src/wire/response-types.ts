@@ -73,7 +73,8 @@ export type OutputItem = OutputMessageItem | FunctionCallItem | ReasoningItem | 
 
 export interface ResponseUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  /** Both required by the spec's ResponseUsage; servers that report no cache writes give 0. */
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;
@@ -122,7 +123,8 @@ export interface ResponseObject {
   prompt: ResponsePrompt | null;
   prompt_cache_key: string | null;
   prompt_cache_retention: string | null;
-  reasoning: { effort: string | null; summary: string | null };
+  prompt_cache_options: { ttl: string; mode: string } | null;
+  reasoning: { effort: string | null; summary: string | null; context: string | null };
   safety_identifier: string | null;
   service_tier: string;
   store: boolean;

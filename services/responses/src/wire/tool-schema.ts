@@ -14,10 +14,15 @@ export const functionToolSchema = z.strictObject({
 export type FunctionToolParam = z.output<typeof functionToolSchema>;
 
 /**
- * Any tool entry: function tools are checked here, other types (server tools) are checked against
- * the tool registry by the request preparation, which knows which ones exist.
+ * Any tool entry, dispatched on `type` first so an error names the field at fault (a union would
+ * blame `type`): function tools are checked here, other types (server tools) against the tool
+ * registry by the request preparation, which knows which ones exist.
  */
-export const toolSchema = z.union([functionToolSchema, z.looseObject({ type: z.string().refine((t) => t !== 'function') })]);
+export const toolSchema = z.looseObject({ type: z.string() }).superRefine((tool, ctx) => {
+  if (tool.type !== 'function') return;
+  const parsed = functionToolSchema.safeParse(tool);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+});
 
 export const toolChoiceSchema = z.union([
   z.enum(['none', 'auto', 'required']),
