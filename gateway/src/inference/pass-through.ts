@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import {
   InvalidRequestError,
   SSE_HEADERS,
+  UpstreamCall,
   readBody,
-  sendUpstream,
   upstreamError,
   validate,
   type ModelCatalog,
@@ -29,19 +28,17 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   const route = await ctx.catalog.resolve(body.model);
   const payload = route.upstreamModel === body.model ? raw : JSON.stringify({ ...body, model: route.upstreamModel });
 
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.once('close', onClose);
-  const upstream = await sendUpstream(route.provider, {
+  const call = new UpstreamCall(route.provider, {
     method: 'POST',
     path: '/chat/completions',
     body: payload,
     requestId,
-    signal: abort.signal,
     timeoutMs: ctx.upstreamTimeoutMs,
   });
+  res.once('close', () => {
+    if (!res.writableFinished) call.abort();
+  });
+  const upstream = await call.response;
   const status = upstream.statusCode ?? 502;
   if (status >= 400) throw upstreamError(route.provider.id, status, await readBody(upstream));
 
@@ -56,13 +53,34 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
     res.writeHead(status, headers);
   }
   try {
-    await pipeline(upstream, res);
+    await relay(upstream, res);
   } catch (err) {
     // The client left (upstream aborted by us) or the upstream broke mid-body: nothing left to tell anyone.
-    if (!abort.signal.aborted) res.destroy(err as Error);
-  } finally {
-    res.off('close', onClose);
+    if (!call.aborted) res.destroy(err as Error);
   }
+}
+
+/**
+ * Pipes the upstream reply into the response; settles once the response is done, or fails when
+ * either side breaks first (destroying the other, as stream.pipeline does). A plain pipe() with three
+ * listeners: stream.pipeline would cost an AbortController, and an AbortError built and thrown away,
+ * on every request.
+ */
+function relay(upstream: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    upstream.once('error', (err) => {
+      upstream.unpipe(res);
+      reject(err);
+    });
+    // Left attached: pipe() rethrows an error the response emits when nobody else listens for it.
+    res.on('error', reject);
+    res.once('close', () => {
+      if (res.writableFinished) return resolve();
+      upstream.destroy();
+      reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+    upstream.pipe(res);
+  });
 }
 
 /** Reads and parses the JSON body; a body that says it is not JSON is refused before it is read. */

@@ -1,5 +1,6 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { BadGatewayError, upstreamError } from '../errors.js';
 import type { ProviderConfig } from '../config.js';
 
@@ -22,39 +23,115 @@ export function upstreamUrl(provider: ProviderConfig, path: string): URL {
   return new URL(provider.baseUrl.replace(/\/+$/, '') + path);
 }
 
+interface Endpoint {
+  origin: string;
+  isHttps: boolean;
+  /** The parts of the URL http.request uses, worked out once instead of parsing the URL on every call. */
+  target: Pick<RequestOptions, 'protocol' | 'hostname' | 'port' | 'path' | 'auth'>;
+  authorization?: string;
+}
+
+// Providers live as long as the config; the few paths we call per provider are resolved once each.
+const endpoints = new WeakMap<ProviderConfig, Map<string, Endpoint>>();
+
+function endpointOf(provider: ProviderConfig, path: string): Endpoint {
+  let byPath = endpoints.get(provider);
+  if (!byPath) endpoints.set(provider, (byPath = new Map()));
+  let endpoint = byPath.get(path);
+  if (!endpoint) {
+    const url = upstreamUrl(provider, path);
+    const { protocol, hostname, port, path: urlPath, auth } = urlToHttpOptions(url);
+    endpoint = {
+      origin: url.origin,
+      isHttps: url.protocol === 'https:',
+      target: { protocol, hostname, port, path: urlPath, auth },
+      authorization: provider.apiKey ? `Bearer ${provider.apiKey}` : undefined,
+    };
+    byPath.set(path, endpoint);
+  }
+  return endpoint;
+}
+
+/**
+ * One request to a provider: `response` resolves as soon as the status line and headers arrive, so
+ * callers can pipe a stream through unbuffered; transport failures reject it with a 502. `abort()`
+ * cancels the call at any point (rejecting `response` with an AbortError while it is still pending)
+ * without the cost of an AbortController per request, which matters on the gateway's hot path.
+ */
+export class UpstreamCall {
+  readonly response: Promise<IncomingMessage>;
+  private readonly outgoing: ClientRequest;
+  private cancelled = false;
+
+  constructor(provider: ProviderConfig, req: UpstreamRequest) {
+    const endpoint = endpointOf(provider, req.path);
+    const headers: Record<string, string | number> = { accept: 'application/json, text/event-stream' };
+    if (endpoint.authorization) headers.authorization = endpoint.authorization;
+    if (req.requestId) headers['x-request-id'] = req.requestId;
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(req.body);
+    }
+    const { target, isHttps } = endpoint;
+    // One literal of a fixed shape: spreading the URL's options, or passing a URL, costs more per call.
+    const options: RequestOptions = {
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      path: target.path,
+      auth: target.auth,
+      agent: isHttps ? httpsAgent : httpAgent,
+      method: req.method,
+      headers,
+      timeout: req.timeoutMs,
+      signal: req.signal,
+    };
+    let outgoing!: ClientRequest;
+    this.response = new Promise((resolve, reject) => {
+      outgoing = (isHttps ? https : http).request(options, resolve);
+      outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+      outgoing.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.name === 'AbortError') return reject(err);
+        const timedOut = err.code === 'ETIMEDOUT';
+        reject(
+          new BadGatewayError(
+            `upstream provider '${provider.id}' ${timedOut ? 'timed out' : 'is unreachable'} (${err.code ?? err.message}) at ${endpoint.origin}`,
+            timedOut ? 'upstream_timeout' : 'upstream_unreachable',
+          ),
+        );
+      });
+      outgoing.end(req.body);
+    });
+    this.outgoing = outgoing;
+  }
+
+  get aborted(): boolean {
+    return this.cancelled;
+  }
+
+  /** Cancels the call and frees its connection, as aborting its AbortSignal would. */
+  abort(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.outgoing.destroy(new AbortError());
+  }
+}
+
+/** The same error Node raises when a request's AbortSignal fires (so logs and handlers see no difference). */
+class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+  constructor() {
+    super('The operation was aborted', { cause: new DOMException('This operation was aborted', 'AbortError') });
+    this.name = 'AbortError';
+  }
+}
+
 /**
  * Sends one request to a provider and resolves with its raw response as soon as the status line and
  * headers arrive, so callers can pipe a stream through unbuffered. Transport failures become 502.
  */
 export function sendUpstream(provider: ProviderConfig, req: UpstreamRequest): Promise<IncomingMessage> {
-  const url = upstreamUrl(provider, req.path);
-  const isHttps = url.protocol === 'https:';
-  const headers: Record<string, string | number> = { accept: 'application/json, text/event-stream' };
-  if (provider.apiKey) headers.authorization = `Bearer ${provider.apiKey}`;
-  if (req.requestId) headers['x-request-id'] = req.requestId;
-  if (req.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = Buffer.byteLength(req.body);
-  }
-  return new Promise((resolve, reject) => {
-    const outgoing = (isHttps ? https : http).request(
-      url,
-      { method: req.method, headers, agent: isHttps ? httpsAgent : httpAgent, signal: req.signal, timeout: req.timeoutMs },
-      resolve,
-    );
-    outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
-    outgoing.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.name === 'AbortError') return reject(err);
-      const timedOut = err.code === 'ETIMEDOUT';
-      reject(
-        new BadGatewayError(
-          `upstream provider '${provider.id}' ${timedOut ? 'timed out' : 'is unreachable'} (${err.code ?? err.message}) at ${url.origin}`,
-          timedOut ? 'upstream_timeout' : 'upstream_unreachable',
-        ),
-      );
-    });
-    outgoing.end(req.body);
-  });
+  return new UpstreamCall(provider, req).response;
 }
 
 export async function readBody(res: IncomingMessage): Promise<string> {
