@@ -97,6 +97,11 @@ export async function startGateway(config: Config, opts: { logger?: Logger } = {
       inference(req, res, inferenceCtx, requestId).then(
         () => logger.info({ reqId: requestId, method: 'POST', url: path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
         (err) => {
+          // The client went away (and its upstream call was aborted): nobody is left to answer.
+          if (res.destroyed || req.socket.destroyed) {
+            logger.info({ reqId: requestId, url: path, error: (err as Error).message }, 'client disconnected');
+            return;
+          }
           const apiError = toApiError(err, config.bodyLimitBytes);
           if (apiError.status >= 500 && apiError.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error');
           else logger.info({ reqId: requestId, url: path, status: apiError.status, error: apiError.message }, 'request failed');

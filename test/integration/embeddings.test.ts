@@ -13,6 +13,8 @@ describe.each(platforms)('embeddings ($mode)', (p) => {
     const res = await client.embeddings.create({ model: 'mock-embed', input: ['alpha', 'beta'] });
     expect(res.object).toBe('list');
     expect(res.data).toHaveLength(2);
+    expect(res.data.map((d) => [d.object, d.index])).toEqual([['embedding', 0], ['embedding', 1]]);
+    expect(res.usage).toMatchObject({ prompt_tokens: expect.any(Number), total_tokens: expect.any(Number) });
     expect(close(res.data[0]!.embedding, fakeEmbedding('"alpha"', 8))).toBe(true);
     expect(close(res.data[1]!.embedding, fakeEmbedding('"beta"', 8))).toBe(true);
     const [sent] = await mock.requests('/v1/embeddings');
@@ -40,6 +42,9 @@ describe.each(platforms)('embeddings ($mode)', (p) => {
     const bad = await client.embeddings.create({ model: 'mock-embed', input: [] as string[] }).catch((e) => e);
     expect(bad).toBeInstanceOf(BadRequestError);
     expect(bad.param).toBe('input');
+    const blank = await client.embeddings.create({ model: 'mock-embed', input: '' }).catch((e) => e);
+    expect(blank).toBeInstanceOf(BadRequestError);
+    expect(blank.param).toBe('input');
     const missing = await client.embeddings.create({ model: 'nope-embed', input: 'x' }).catch((e) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
   });

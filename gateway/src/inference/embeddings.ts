@@ -4,9 +4,12 @@ import { BadGatewayError, upstreamJson, validate } from '@rgw/shared';
 import { embeddingsRequestSchema } from './inference-schemas.js';
 import { readBodyFor, type PassThroughContext } from './pass-through.js';
 
-// Tolerant reply schema: we only touch `data[].embedding`; everything else is relayed as sent.
+// Tolerant reply schema: we need `data[].embedding`; the rest is relayed as sent, with the fields the
+// OpenAI shape requires filled in where a server leaves them out.
 const upstreamReplySchema = z.looseObject({
-  data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]) })),
+  data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]), index: z.number().int().optional() })),
+  model: z.string().optional(),
+  usage: z.looseObject({ prompt_tokens: z.number(), total_tokens: z.number() }).optional(),
 });
 
 /**
@@ -19,20 +22,27 @@ export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx:
   const body = validate(embeddingsRequestSchema, json);
   const route = await ctx.catalog.resolve(body.model);
   const wantBase64 = body.encoding_format === 'base64';
-  const reply = await upstreamJson(route.provider, {
+  const upstream = await upstreamJson(route.provider, {
     method: 'POST',
     path: '/embeddings',
     body: JSON.stringify({ ...body, model: route.upstreamModel, encoding_format: 'float' }),
     requestId,
     timeoutMs: ctx.upstreamTimeoutMs,
   });
-  const parsed = upstreamReplySchema.safeParse(reply);
+  const parsed = upstreamReplySchema.safeParse(upstream);
   if (!parsed.success) throw new BadGatewayError(`upstream provider '${route.provider.id}' sent an embeddings reply without data[].embedding`, 'upstream_invalid_reply');
-  for (const item of parsed.data.data) {
+  const reply = parsed.data;
+  const data = reply.data.map((item, i) => {
     const floats = typeof item.embedding === 'string' ? base64ToFloats(item.embedding) : item.embedding;
-    item.embedding = wantBase64 ? floatsToBase64(floats) : floats;
-  }
-  const text = JSON.stringify(parsed.data);
+    return { ...item, object: 'embedding', index: item.index ?? i, embedding: wantBase64 ? floatsToBase64(floats) : floats };
+  });
+  const text = JSON.stringify({
+    ...reply,
+    object: 'list',
+    data,
+    model: reply.model ?? route.upstreamModel,
+    usage: reply.usage ?? { prompt_tokens: 0, total_tokens: 0 },
+  });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -23,11 +23,14 @@ export const chatCompletionRequestSchema = z.looseObject({
   response_format: z.looseObject({ type: z.string() }).nullish(),
 });
 
+// The spec: no empty strings, at most 2048 inputs per request.
+const MAX_INPUTS = 2048;
+const text = z.string().min(1, 'input cannot be an empty string');
 const tokenArray = z.array(z.number().int());
 
 export const embeddingsRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.string()).min(1), tokenArray.min(1), z.array(tokenArray.min(1)).min(1)]),
+  input: z.union([text, z.array(text).min(1).max(MAX_INPUTS), tokenArray.min(1), z.array(tokenArray.min(1)).min(1).max(MAX_INPUTS)]),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().min(1).optional(),
 });

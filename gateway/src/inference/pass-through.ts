@@ -27,6 +27,9 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   const body = validate(chatCompletionRequestSchema, json);
   const route = await ctx.catalog.resolve(body.model);
   const payload = route.upstreamModel === body.model ? raw : JSON.stringify({ ...body, model: route.upstreamModel });
+  // The client may have left while the body was read or the model resolved (a cold model list can
+  // take seconds): starting the upstream call now would run a generation nobody waits for.
+  if (res.destroyed || req.socket.destroyed) return;
 
   const call = new UpstreamCall(route.provider, {
     method: 'POST',
@@ -40,7 +43,7 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   });
   const upstream = await call.response;
   const status = upstream.statusCode ?? 502;
-  if (status >= 400) throw upstreamError(route.provider.id, status, await readBody(upstream));
+  if (status >= 400) throw upstreamError(route.provider.id, status, await readBody(upstream, route.provider.id));
 
   const contentType = upstream.headers['content-type'] ?? 'application/json';
   if (contentType.startsWith('text/event-stream')) {

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
-import { BadGatewayError, upstreamError } from '../errors.js';
+import { ApiError, BadGatewayError, upstreamError } from '../errors.js';
 import { parseSse } from '../http/sse-parser.js';
 import type { ModelCatalog } from './model-catalog.js';
-import { readBody, sendUpstream, upstreamJson } from './upstream-http.js';
+import { brokenReply, readBody, sendUpstream, upstreamJson } from './upstream-http.js';
 
 export interface CallOptions {
   requestId?: string;
@@ -13,6 +13,20 @@ export interface CallOptions {
  * Chat Completions and Embeddings against whichever provider serves the model, for services that
  * build on inference (responses, the ingest worker). The gateway's own pass-through path does not use it.
  */
+function parseChunk<T>(providerId: string, data: string): T {
+  let chunk: T & { error?: unknown };
+  try {
+    chunk = JSON.parse(data) as T & { error?: unknown };
+  } catch {
+    throw new BadGatewayError(`upstream provider '${providerId}' sent a stream event that is not JSON`, 'upstream_invalid_reply');
+  }
+  // Some servers report mid-stream failures as an `error` object inside the stream.
+  if (chunk && typeof chunk === 'object' && 'error' in chunk && chunk.error) {
+    throw upstreamError(providerId, 502, JSON.stringify({ error: chunk.error }));
+  }
+  return chunk;
+}
+
 export class InferenceClient {
   constructor(readonly catalog: ModelCatalog, private readonly config: Pick<Config, 'upstreamTimeoutMs'>) {}
 
@@ -37,21 +51,22 @@ export class InferenceClient {
       timeoutMs: this.config.upstreamTimeoutMs,
       ...opts,
     });
-    if ((res.statusCode ?? 502) >= 400) throw upstreamError(route.provider.id, res.statusCode ?? 502, await readBody(res));
-    for await (const ev of parseSse(res)) {
-      if (ev.data === '[DONE]') return;
-      if (!ev.data) continue;
-      let chunk: T & { error?: unknown };
-      try {
-        chunk = JSON.parse(ev.data) as T & { error?: unknown };
-      } catch {
-        throw new BadGatewayError(`upstream provider '${route.provider.id}' sent a stream event that is not JSON`, 'upstream_invalid_reply');
+    if ((res.statusCode ?? 502) >= 400) throw upstreamError(route.provider.id, res.statusCode ?? 502, await readBody(res, route.provider.id));
+    let done = false;
+    try {
+      for await (const ev of parseSse(res)) {
+        // Read on past [DONE] to the end of the body: leaving early destroys the socket, and the
+        // next call would pay for a new connection (and TLS handshake) to the model server.
+        if (done || !ev.data) continue;
+        if (ev.data === '[DONE]') {
+          done = true;
+          continue;
+        }
+        yield parseChunk<T>(route.provider.id, ev.data);
       }
-      // Some servers report mid-stream failures as an `error` object inside the stream.
-      if (chunk && typeof chunk === 'object' && 'error' in chunk && chunk.error) {
-        throw upstreamError(route.provider.id, 502, JSON.stringify({ error: chunk.error }));
-      }
-      yield chunk as T;
+    } catch (err) {
+      if (err instanceof ApiError || opts.signal?.aborted) throw err;
+      throw brokenReply(route.provider.id, err);
     }
   }
 

@@ -134,16 +134,26 @@ export function sendUpstream(provider: ProviderConfig, req: UpstreamRequest): Pr
   return new UpstreamCall(provider, req).response;
 }
 
-export async function readBody(res: IncomingMessage): Promise<string> {
+/** Reads a whole upstream reply; a reply that breaks off is the provider's failure (502), not ours. */
+export async function readBody(res: IncomingMessage, providerId: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+  } catch (err) {
+    throw brokenReply(providerId, err);
+  }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+export function brokenReply(providerId: string, err: unknown): BadGatewayError {
+  const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new BadGatewayError(`upstream provider '${providerId}' broke off its reply (${reason})`, 'upstream_unreachable');
 }
 
 /** A JSON request/response round trip; non-2xx replies are relayed as upstream errors. */
 export async function upstreamJson<T = unknown>(provider: ProviderConfig, req: UpstreamRequest): Promise<T> {
   const res = await sendUpstream(provider, req);
-  const text = await readBody(res);
+  const text = await readBody(res, provider.id);
   const status = res.statusCode ?? 502;
   if (status >= 400) throw upstreamError(provider.id, status, text);
   try {
