@@ -1,15 +1,7 @@
 import LlamaStackClient, { NotFoundError } from 'llama-stack-client';
 import { describe, expect, it } from 'vitest';
 import { platforms } from '../support/context.js';
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (err: unknown) => err,
-  );
-}
+import { errorOf as rejection } from '../support/errors.js';
 
 describe.each(platforms)('conversations through llama-stack-client ($mode)', (p) => {
   const client = new LlamaStackClient({ baseURL: p.origin, maxRetries: 0 });

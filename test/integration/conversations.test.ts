@@ -3,17 +3,9 @@ import { ConversationCursorPage } from 'openai/pagination';
 import type { ConversationItem } from 'openai/resources/conversations/items';
 import { describe, expect, it } from 'vitest';
 import { openai, platforms } from '../support/context.js';
+import { errorOf as rejection } from '../support/errors.js';
 
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-f]{48}$`);
-
-async function rejection<T = unknown>(p: Promise<unknown>): Promise<T> {
-  return p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (err: unknown) => err as T,
-  );
-}
 
 function userMessages(n: number, from = 0) {
   return Array.from({ length: n }, (_, i) => ({ type: 'message' as const, role: 'user' as const, content: `m${from + i}` }));

@@ -1,18 +1,10 @@
 import LlamaStackClient, { APIError, BadRequestError, NotFoundError } from 'llama-stack-client';
 import { describe, expect, it } from 'vitest';
 import { platforms } from '../support/context.js';
+import { errorOf as rejection } from '../support/errors.js';
 
 const PROMPT_ID = /^pmpt_[0-9a-f]{48}$/;
 const UNKNOWN_ID = `pmpt_${'0'.repeat(48)}`;
-
-async function rejection<T = APIError>(p: Promise<unknown>): Promise<T> {
-  return p.then(
-    () => {
-      throw new Error('expected the request to fail');
-    },
-    (err: unknown) => err as T,
-  );
-}
 
 /** The OpenAI envelope as llama-stack-client keeps it (the whole body in `error`). */
 function envelope(err: APIError): { message: string; type: string; param: string | null; code: string | null } {

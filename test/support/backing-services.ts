@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -40,24 +39,5 @@ export async function available(service: Backing, suite: string): Promise<boolea
   }
 }
 
-/** A fresh Postgres database for one test file; drop() removes it. */
-export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `rgw_unit_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(TEST_PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: TEST_PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
+export { freshPostgres } from './postgres.js';
 export { TEST_AMQP_URL, TEST_REDIS_URL };

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { spawnTs, waitHealthy, type ManagedProcess } from './process-harness.js';
+import { freshPostgres, TEST_PG_URL } from './postgres.js';
+import { freePort, spawnTs, waitHealthy, type ManagedProcess } from './process-harness.js';
 
 export type Mode = 'embedded' | 'distributed';
 
@@ -23,7 +24,7 @@ export interface RunningPlatform extends PlatformInfo {
   stop(): Promise<void>;
 }
 
-export const TEST_PG_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export { TEST_PG_URL };
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -64,17 +65,11 @@ export async function distributedUnavailable(): Promise<string | undefined> {
  */
 export async function startDistributed(env: Record<string, string>, logDir: string): Promise<RunningPlatform> {
   const suffix = randomBytes(4).toString('hex');
-  const dbName = `rgw_test_${suffix}`;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const databaseUrl = new URL(TEST_PG_URL);
-  databaseUrl.pathname = `/${dbName}`;
+  const database = await freshPostgres();
 
   const shared = {
     ...env,
-    DATABASE_URL: databaseUrl.toString(),
+    DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
     AMQP_URL: TEST_AMQP_URL,
     KEY_PREFIX: `rgwtest_${suffix}`,
@@ -84,13 +79,9 @@ export async function startDistributed(env: Record<string, string>, logDir: stri
   const stop = async () => {
     await Promise.all(processes.reverse().map((p) => p.stop()));
     rmSync(shared.DATA_DIR, { recursive: true, force: true });
-    const cleanup = new pg.Client({ connectionString: TEST_PG_URL });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${dbName} with (force)`);
-    await cleanup.end();
+    await database.drop();
   };
   try {
-    const { freePort } = await import('./process-harness.js');
     const gatewayPort = String(await freePort());
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const services = await Promise.all(

@@ -7,6 +7,7 @@ import { ConversationManager } from './conversation-manager.js';
 import { CONVERSATION_MIGRATIONS } from './conversation-migrations.js';
 import { ConversationStore } from './conversation-store.js';
 import { validateInputItems } from './item-schema.js';
+import { errorOf as rejection } from '../../../test/support/errors.js';
 
 // The manager over a real SQLite store: cursors, ordering and the error cases that need a database.
 
@@ -28,12 +29,6 @@ afterAll(async () => {
 
 const texts = (n: number, from = 0) => validateInputItems(Array.from({ length: n }, (_, i) => ({ role: 'user', content: `m${from + i}` })), 'items');
 const textOf = (item: Record<string, unknown>) => (item.content as { text: string }[])[0]!.text;
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(err)}`);
-  return err;
-}
 
 describe('ConversationManager', () => {
   it('pages items in both orders with real cursors', async () => {

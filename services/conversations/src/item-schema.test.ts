@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@rgw/shared';
 import { quoteList, validateInputItem, validateInputItems } from './item-schema.js';
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
+import { errorOf } from '../../../test/support/errors.js';
 
 describe('validateInputItem', () => {
   it('takes an easy message without type as a message', () => {

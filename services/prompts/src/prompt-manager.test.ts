@@ -6,6 +6,7 @@ import { ApiError, migrate, openDatabase, type Database } from '@rgw/shared';
 import { PromptManager } from './prompt-manager.js';
 import { PROMPT_MIGRATIONS } from './prompt-migrations.js';
 import { PromptStore } from './prompt-store.js';
+import { errorOf as rejection } from '../../../test/support/errors.js';
 
 // The manager over a real SQLite store: the versioning rules that need a database.
 
@@ -24,12 +25,6 @@ afterAll(async () => {
   await database.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(err)}`);
-  return err;
-}
 
 const update = (prompt: string, version: number, set_as_default = true) => ({ prompt, version, set_as_default });
 

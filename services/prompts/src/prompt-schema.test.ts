@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, newId, validate } from '@rgw/shared';
 import { MAX_PROMPT_VERSION, checkPromptId, checkVariables, getPromptQuerySchema, setDefaultVersionSchema, updatePromptSchema } from './prompt-schema.js';
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
+import { errorOf } from '../../../test/support/errors.js';
 
 describe('checkVariables', () => {
   it('accepts declared placeholders, unused declarations and no variables at all', () => {

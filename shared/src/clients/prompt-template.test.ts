@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../errors.js';
 import { renderPrompt, templateVariables } from './prompt-template.js';
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
+import { errorOf } from '../../../test/support/errors.js';
 
 describe('templateVariables', () => {
   it('finds distinct placeholders in order, with or without inner spaces', () => {

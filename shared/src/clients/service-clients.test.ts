@@ -5,6 +5,7 @@ import { ApiError } from '../errors.js';
 import { ConversationsClient } from './conversations-client.js';
 import { errorFromResponse } from './gateway-request.js';
 import { PromptsClient } from './prompts-client.js';
+import { errorOf as rejection } from '../../../test/support/errors.js';
 
 // A scripted stand-in for the gateway: records what the clients send and answers from `handler`.
 
@@ -47,12 +48,6 @@ const transport = { baseUrl: () => base };
 
 function items(from: number, to: number) {
   return Array.from({ length: to - from }, (_, i) => ({ id: `msg_${from + i}`, type: 'message' }));
-}
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  if (!(err instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(err)}`);
-  return err;
 }
 
 describe('ConversationsClient', () => {
