@@ -26,6 +26,12 @@ export async function writeEventStream(res: Response, events: AsyncGenerator<Res
   let lastSeq = -1;
   let opened = false;
   const send = async (event: ResponseStreamEvent) => {
+    if (!opened) {
+      // The headers (SseWriter flushes them at once) and the first burst of events leave in one
+      // packet: a separate one for the headers costs every hop to the client another wake-up.
+      res.cork();
+      process.nextTick(() => res.uncork());
+    }
     opened = true;
     lastSeq = event.sequence_number;
     await writer.send(event.type, event);

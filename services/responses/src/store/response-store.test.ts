@@ -3,27 +3,48 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '@rgw/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { available, freshPostgres } from '../../../../test/support/backing-services.js';
 import { newResponseObject } from '../response/response-object.js';
-import type { ResponseItem } from '../wire/response-types.js';
+import type { ResponseItem, ResponseStreamEvent } from '../wire/response-types.js';
 import { ResponseStore } from './response-store.js';
 
 const msg = (id: string, text: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
 
-describe('ResponseStore (SQLite)', () => {
-  let dir: string;
+/** A fresh database per test, and how to drop it. Postgres too when it is there: its insert takes another path. */
+const engines: [string, () => Promise<{ database: Database; drop: () => Promise<void> }>][] = [
+  [
+    'SQLite',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'responses-store-'));
+      const database = openDatabase({ dataDir: dir });
+      return { database, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+if (await available('postgres', 'response store')) {
+  engines.push([
+    'Postgres',
+    async () => {
+      const pg = await freshPostgres('rgw_store');
+      return { database: openDatabase({ databaseUrl: pg.url, dataDir: '/unused' }), drop: pg.drop };
+    },
+  ]);
+}
+
+describe.each(engines)('ResponseStore (%s)', (_engine, open) => {
   let database: Database;
+  let drop: () => Promise<void>;
   let store: ResponseStore;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'responses-store-'));
-    database = openDatabase({ dataDir: dir });
+    ({ database, drop } = await open());
     store = new ResponseStore(database);
     await store.migrate();
   });
 
   afterEach(async () => {
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
+    await drop();
   });
 
   /** Stores a response continuing `prev` with one input and one output item. */
@@ -57,6 +78,28 @@ describe('ResponseStore (SQLite)', () => {
     const left = await database.db.selectFrom('responses').select('id').execute();
     expect(left.map((r) => r.id)).toEqual(['r1']);
     expect(await store.delete('r2')).toBe(false);
+  });
+
+  it('stores a response, its input, output and first events together, or nothing at all', async () => {
+    const response = newResponseObject('r1', { model: 'm' } as never, 1, 'queued');
+    response.output = [{ id: 'r1_out', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'o', annotations: [], logprobs: [] }] }];
+    const events = [
+      { type: 'response.created', sequence_number: 0, response },
+      { type: 'response.queued', sequence_number: 1, response },
+    ] as unknown as ResponseStreamEvent[];
+    await store.insert(response, { body: { model: 'm' }, include: [], requestId: 'req_1' }, [msg('r1_in1', 'a'), msg('r1_in2', 'b')], events);
+    const record = (await store.get('r1'))!;
+    expect(record.response.output.map((i) => i.id)).toEqual(['r1_out']);
+    expect(record.request).toEqual({ body: { model: 'm' }, include: [], requestId: 'req_1' });
+    expect((await store.items('r1', 'input')).map((i) => i.id)).toEqual(['r1_in1', 'r1_in2']);
+    expect((await store.eventsAfter('r1', -1)).map((e) => e.type)).toEqual(['response.created', 'response.queued']);
+    // Without items or events, just the row.
+    await store.insert(newResponseObject('r2', { model: 'm' } as never, 1, 'completed'), { body: {}, include: [] }, []);
+    expect((await store.get('r2'))!.response.output).toEqual([]);
+    // A second insert of the same id fails as a whole: none of its items or events are left behind.
+    await expect(store.insert(response, { body: {}, include: [] }, [msg('dup_in', 'c')], [{ ...events[0]!, sequence_number: 7 }])).rejects.toThrow();
+    expect((await store.findItems(['dup_in'])).size).toBe(0);
+    expect(await store.eventsAfter('r1', 1)).toEqual([]);
   });
 
   it('settles races through conditional status updates', async () => {

@@ -1,5 +1,5 @@
 import { migrate, type Database } from '@rgw/shared';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type Transaction } from 'kysely';
 import type { ResponseItem, ResponseObject, ResponseStatus, ResponseStreamEvent } from '../wire/response-types.js';
 import { RESPONSE_MIGRATIONS } from './response-migrations.js';
 
@@ -29,6 +29,8 @@ type Db = Kysely<any> | Transaction<any>;
 
 /** Bound parameters per statement we stay under: older SQLite builds allow 999. */
 const PARAMS_PER_STATEMENT = 900;
+/** Postgres's limit (the wire protocol counts them in 16 bits). */
+const POSTGRES_PARAMS_PER_STATEMENT = 65_535;
 
 /** Responses, their items and their background event streams, in SQLite or Postgres. */
 export class ResponseStore {
@@ -44,27 +46,43 @@ export class ResponseStore {
 
   /**
    * Stores a response with its own input items, whatever output it already has and its first stream
-   * events (a background response's `response.created`), atomically.
+   * events (a background response's `response.created`), atomically. On Postgres that is one
+   * statement (data-modifying CTEs commit all or nothing) rather than BEGIN, an insert per table and
+   * COMMIT: every round trip to the server is on the path of the reply.
    */
   async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = []): Promise<void> {
+    const row = {
+      id: response.id,
+      created_at: response.created_at,
+      model: response.model,
+      status: response.status,
+      background: response.background ? 1 : 0,
+      previous_response_id: response.previous_response_id,
+      deleted: 0,
+      body: JSON.stringify({ ...response, output: [] }),
+      request: JSON.stringify(request),
+    };
+    const items = [...itemRows(response.id, 'input', input, 0), ...itemRows(response.id, 'output', response.output, 0)];
+    const eventRows = events.map((event) => eventRow(response.id, event));
+    const params = 9 + items.length * 5 + eventRows.length * 3;
+    if (this.database.dialect === 'postgres' && params <= POSTGRES_PARAMS_PER_STATEMENT) {
+      const inserts = (
+        [
+          ['responses', [row]],
+          ['response_items', items],
+          ['response_events', eventRows],
+        ] as const
+      ).filter(([, rows]) => rows.length > 0);
+      const [table, rows] = inserts.pop()!;
+      let creator: QueryCreator<any> = this.db;
+      for (const [cte, cteRows] of inserts) creator = creator.with(`stored_${cte}`, (db) => db.insertInto(cte).values([...cteRows]));
+      await creator.insertInto(table).values([...rows]).execute();
+      return;
+    }
     await this.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('responses')
-        .values({
-          id: response.id,
-          created_at: response.created_at,
-          model: response.model,
-          status: response.status,
-          background: response.background ? 1 : 0,
-          previous_response_id: response.previous_response_id,
-          deleted: 0,
-          body: JSON.stringify({ ...response, output: [] }),
-          request: JSON.stringify(request),
-        })
-        .execute();
-      await insertItems(tx, response.id, 'input', input, 0);
-      await insertItems(tx, response.id, 'output', response.output, 0);
-      for (const event of events) await insertEvent(tx, response.id, event);
+      await tx.insertInto('responses').values(row).execute();
+      await insertRows(tx, 'response_items', items);
+      await insertRows(tx, 'response_events', eventRows);
     });
   }
 
@@ -246,11 +264,22 @@ export class ResponseStore {
 }
 
 async function insertItems(db: Db, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
-  if (items.length === 0) return;
-  const rows = items.map((item, i) => ({ response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
-  // Chunked: SQLite caps the number of bound parameters per statement (5 columns a row).
-  const perStatement = Math.floor(PARAMS_PER_STATEMENT / 5);
-  for (let i = 0; i < rows.length; i += perStatement) await db.insertInto('response_items').values(rows.slice(i, i + perStatement)).execute();
+  await insertRows(db, 'response_items', itemRows(responseId, kind, items, firstPosition));
+}
+
+function itemRows(responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number) {
+  return items.map((item, i) => ({ response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
+}
+
+function eventRow(responseId: string, event: ResponseStreamEvent) {
+  return { response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) };
+}
+
+/** Multi-row inserts, chunked: SQLite caps the number of bound parameters per statement. */
+async function insertRows(db: Db, table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const perStatement = Math.floor(PARAMS_PER_STATEMENT / Object.keys(rows[0]!).length);
+  for (let i = 0; i < rows.length; i += perStatement) await db.insertInto(table).values(rows.slice(i, i + perStatement)).execute();
 }
 
 /** The cursors of a page with the comparison each puts on the ordering column: items after `after`, before `before`. */
@@ -262,7 +291,7 @@ function cursorBounds(page: PageQuery): [string, '<' | '>'][] {
 }
 
 async function insertEvent(db: Db, responseId: string, event: ResponseStreamEvent): Promise<void> {
-  await db.insertInto('response_events').values({ response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) }).execute();
+  await db.insertInto('response_events').values(eventRow(responseId, event)).execute();
 }
 
 async function hasSuccessors(db: Db, id: string): Promise<boolean> {
