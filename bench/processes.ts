@@ -4,8 +4,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { TEST_AMQP_URL, TEST_PG_URL, TEST_REDIS_URL } from '../test/support/platform-harness.js';
+import { TEST_AMQP_URL, TEST_REDIS_URL } from '../test/support/platform-harness.js';
+import { freshPostgres } from '../test/support/postgres.js';
 import { freePort, REPO_ROOT } from '../test/support/process-harness.js';
 
 export const LOG_DIR = join(REPO_ROOT, '.tmp', 'bench-logs');
@@ -116,17 +116,11 @@ const SERVICES = ['responses', 'conversations', 'prompts'] as const;
  */
 export async function startDistributed(env: Record<string, string>): Promise<BenchPlatform> {
   const suffix = randomBytes(4).toString('hex');
-  const dbName = `rgw_bench_${suffix}`;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const databaseUrl = new URL(TEST_PG_URL);
-  databaseUrl.pathname = `/${dbName}`;
+  const database = await freshPostgres('rgw_bench');
   const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-dist-'));
   const shared = {
     ...env,
-    DATABASE_URL: databaseUrl.toString(),
+    DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
     AMQP_URL: TEST_AMQP_URL,
     KEY_PREFIX: `rgwbench_${suffix}`,
@@ -136,10 +130,7 @@ export async function startDistributed(env: Record<string, string>): Promise<Ben
   const stop = async () => {
     await Promise.all(processes.reverse().map((p) => p.stop()));
     rmSync(dataDir, { recursive: true, force: true });
-    const cleanup = new pg.Client({ connectionString: TEST_PG_URL });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${dbName} with (force)`);
-    await cleanup.end();
+    await database.drop();
   };
   try {
     const gatewayPort = String(await freePort());
