@@ -121,6 +121,9 @@ export async function startGateway(config: Config, opts: { logger?: Logger } = {
   url = server.url;
   for (const instance of instances) await instance.start?.();
   logger.info({ url, mounted: instances.map((i) => i.name), proxied: config.serviceUrls }, 'gateway listening');
+  if (config.providers.length === 0) {
+    logger.warn('no model provider configured: set BACKEND_BASE_URL (and BACKEND_API_KEY) or CONFIG_FILE to serve models');
+  }
 
   let closing: Promise<void> | undefined;
   return {
