@@ -113,7 +113,6 @@ describe('BackgroundRunner', () => {
   });
 
   it('a run that fails before it starts still stores a whole stream: created, queued, in_progress, failed', async () => {
-    conversationsApi.getConversation = async () => ({}) as never;
     conversationsApi.listAllItems = async () => {
       throw new ApiError(404, 'gone');
     };

@@ -65,19 +65,18 @@ describe('checkNoDuplicates', () => {
 describe('ConversationSource', () => {
   const log = { error: vi.fn() } as unknown as Logger;
   const api = (overrides: Partial<ConversationsApi>): ConversationsApi => ({
-    getConversation: vi.fn(async () => ({ id: CONV, object: 'conversation' as const, created_at: 0, metadata: {} })),
     listAllItems: vi.fn(async () => []),
     appendItems: vi.fn(async () => []),
     ...overrides,
   });
 
   it("renames the conversations service's 404 to our `conversation` param and passes the request id", async () => {
-    const getConversation = vi.fn(async () => {
+    const listAllItems = vi.fn(async () => {
       throw new ApiError(404, 'Conversation not found.', { param: 'conversation_id', code: 'not_found' });
     });
-    const err = await new ConversationSource(api({ getConversation }), log).require(CONV, 'req_1').catch((e: unknown) => e);
+    const err = await new ConversationSource(api({ listAllItems }), log).items(CONV, 'req_1').catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 404, param: 'conversation' });
-    expect(getConversation).toHaveBeenCalledWith(CONV, { requestId: 'req_1' });
+    expect(listAllItems).toHaveBeenCalledWith(CONV, { requestId: 'req_1' });
   });
 
   it('keeps server errors as they are', async () => {

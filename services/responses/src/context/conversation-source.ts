@@ -3,7 +3,7 @@ import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { OutputItem, ResponseItem, ResponseObject } from '../wire/response-types.js';
 
 /** The part of the shared client this service uses (the Conversations API, over HTTP). */
-export type ConversationsApi = Pick<ConversationsClient, 'getConversation' | 'listAllItems' | 'appendItems'>;
+export type ConversationsApi = Pick<ConversationsClient, 'listAllItems' | 'appendItems'>;
 
 /**
  * The conversation a request names, or null. Its shape is checked here, before any lookup: OpenAI
@@ -64,12 +64,7 @@ export class ConversationSource {
     private readonly log: Logger,
   ) {}
 
-  /** 404 (param `conversation`) when it does not exist. */
-  async require(id: string, requestId?: string): Promise<void> {
-    await this.call(id, () => this.api.getConversation(id, { requestId }));
-  }
-
-  /** Every item, oldest first: the context a response in this conversation continues. */
+  /** Every item, oldest first: the context a response in this conversation continues; 404 (param `conversation`) when it does not exist. */
   async items(id: string, requestId?: string): Promise<ResponseItem[]> {
     return this.call(id, () => this.api.listAllItems(id, { requestId }));
   }

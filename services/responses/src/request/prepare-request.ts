@@ -35,7 +35,9 @@ export interface PrepareDeps {
 
 /**
  * Every check of POST /v1/responses, in the order that names the most useful error first: schema,
- * cross-field rules, tools, model, previous response, referenced items, conversation, prompt.
+ * cross-field rules, tools, model, previous response, referenced items, prompt. A conversation's
+ * existence is proven by buildPlan, which lists its items (404 when it is unknown) before any byte
+ * goes out; asking for it here as well would cost a second call to the Conversations service.
  * Nothing is written.
  */
 export async function prepareCreate(raw: unknown, deps: PrepareDeps, requestId?: string): Promise<PreparedRequest> {
@@ -49,7 +51,6 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, requestId?:
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
   const input = await checkReferences(body, normalized, deps);
-  if (conversationId) await deps.conversations.require(conversationId, requestId);
   const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, requestId) : null;
   const response = newResponseObject(newId('response'), body, nowSeconds(), body.background ? 'queued' : 'in_progress', { conversationId, prompt });
   // Fail before any byte goes out: mapping rejects content the model server could not take.
