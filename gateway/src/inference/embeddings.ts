@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadGatewayError, upstreamJson, validate } from '@rgw/shared';
 import { embeddingsRequestSchema } from './inference-schemas.js';
-import { readBodyFor, type PassThroughContext } from './pass-through.js';
+import type { PassThroughContext } from './pass-through.js';
+import { readBodyFor } from './request-body.js';
 
 // Tolerant reply schema: we need `data[].embedding`; the rest is relayed as sent, with the fields the
 // OpenAI shape requires filled in where a server leaves them out.

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  InvalidRequestError,
   SSE_HEADERS,
   UpstreamCall,
   readBody,
@@ -9,7 +8,7 @@ import {
   type ModelCatalog,
 } from '@rgw/shared';
 import { chatCompletionRequestSchema } from './inference-schemas.js';
-import { readJsonBody } from './request-body.js';
+import { readBodyFor } from './request-body.js';
 
 export interface PassThroughContext {
   catalog: ModelCatalog;
@@ -84,12 +83,4 @@ function relay(upstream: IncomingMessage, res: ServerResponse): Promise<void> {
     });
     upstream.pipe(res);
   });
-}
-
-/** Reads and parses the JSON body; a body that says it is not JSON is refused before it is read. */
-export async function readBodyFor(req: IncomingMessage, ctx: PassThroughContext) {
-  if (!(req.headers['content-type'] ?? '').includes('json') && req.headers['content-type'] !== undefined) {
-    throw new InvalidRequestError(`Expected a JSON body (content-type application/json), got '${req.headers['content-type']}'.`, null, 'invalid_content_type');
-  }
-  return readJsonBody(req, ctx.bodyLimitBytes);
 }

@@ -23,3 +23,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw new InvalidRequestError(`We could not parse the JSON body of your request. (${(err as Error).message})`, null, 'invalid_json');
   }
 }
+
+/** Reads and parses the JSON body; a body that says it is not JSON is refused before it is read. */
+export async function readBodyFor(req: IncomingMessage, ctx: { bodyLimitBytes: number }) {
+  if (!(req.headers['content-type'] ?? '').includes('json') && req.headers['content-type'] !== undefined) {
+    throw new InvalidRequestError(`Expected a JSON body (content-type application/json), got '${req.headers['content-type']}'.`, null, 'invalid_content_type');
+  }
+  return readJsonBody(req, ctx.bodyLimitBytes);
+}

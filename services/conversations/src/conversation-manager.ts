@@ -1,6 +1,6 @@
 import { InvalidRequestError, NotFoundError, newId, nowSeconds, toListPage, type IncludeValue, type ListPage } from '@rgw/shared';
 import { DuplicateItemError, type ConversationRecord, type ConversationStore, type PageQuery } from './conversation-store.js';
-import type { Metadata } from './conversation-schema.js';
+import type { Metadata } from '@rgw/shared';
 import { applyInclude } from './item-include.js';
 import { copyReferencedItem, toStoredItem, type ConversationItem } from './item-normalize.js';
 import type { InputItem } from './item-schema.js';

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { InvalidRequestError, hasPrefix, listQuerySchema } from '@rgw/shared';
+import { InvalidRequestError, hasPrefix, listQuerySchema, metadataSchema } from '@rgw/shared';
 
 // Request bodies and query strings of /v1/conversations. Items are checked in item-schema.ts.
 
-export { METADATA_LIMITS, metadataSchema, type Metadata } from '@rgw/shared';
-import { metadataSchema } from '@rgw/shared';
 
 export const createConversationSchema = z.strictObject({
   items: z.unknown().optional(),

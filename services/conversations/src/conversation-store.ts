@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { isUniqueViolation, type Database } from '@rgw/shared';
 import type { ConversationItem } from './item-normalize.js';
-import type { Metadata } from './conversation-schema.js';
+import type { Metadata } from '@rgw/shared';
 
 export interface ConversationRecord {
   id: string;
