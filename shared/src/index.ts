@@ -31,5 +31,6 @@ export * from './clients/prompts-client.js';
 export * from './clients/prompt-template.js';
 export * from './db/db-errors.js';
 export * from './http/json-body.js';
+export * from './http/safe-json.js';
 export * from './wire/include-values.js';
 export * from './wire/metadata.js';
