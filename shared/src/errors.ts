@@ -80,6 +80,23 @@ export class BadGatewayError extends ApiError {
   }
 }
 
+/**
+ * One of our own services could not be reached or failed in transport: a 502 that is ours, so it
+ * carries no `x-error-source: upstream` (that header is only for model-server failures).
+ */
+export class ServiceUnreachableError extends ApiError {
+  constructor(message: string, code: string | null = 'service_unreachable') {
+    super(502, message, { code });
+  }
+}
+
+/** One of our own services did not answer in time. */
+export class GatewayTimeoutError extends ApiError {
+  constructor(message: string, code: string | null = 'service_timeout') {
+    super(504, message, { code });
+  }
+}
+
 /** Header set on every error whose status and message come from an upstream model server. */
 export const ERROR_SOURCE_HEADER = 'x-error-source';
 
