@@ -9,7 +9,7 @@ import { InferenceClient } from './providers/inference-client.js';
 import { ModelCatalog } from './providers/model-catalog.js';
 import { AmqpQueue } from './queue/amqp-queue.js';
 import { DatabaseQueue } from './queue/database-queue.js';
-import type { Queue } from './queue/queue.js';
+import type { TopicQueue } from './queue/queue.js';
 import type { ServiceName } from './route-table.js';
 
 /**
@@ -21,7 +21,7 @@ export interface Platform {
   logger: Logger;
   database: Database;
   cache: Cache;
-  queue: Queue;
+  queue: TopicQueue;
   catalog: ModelCatalog;
   inference: InferenceClient;
   /** Base URL at which every public API is reachable (the gateway), for service-to-service calls. */
@@ -37,9 +37,11 @@ export async function createPlatform(config: Config, name: string, opts: { logge
     await database.ping();
     const cache: Cache = config.redisUrl ? await RedisCache.connect(config.redisUrl, config.keyPrefix) : new MemoryCache();
     opened.push(cache);
-    const queue: Queue = config.amqpUrl
-      ? await AmqpQueue.connect(config.amqpUrl, config.keyPrefix, logger)
-      : await DatabaseQueue.open(database, logger);
+    // Running jobs get most of the shutdown budget; the rest hands the unfinished ones back.
+    const shutdownGraceMs = Math.max(0, config.shutdownTimeoutMs - 1000);
+    const queue: TopicQueue = config.amqpUrl
+      ? await AmqpQueue.connect(config.amqpUrl, config.keyPrefix, logger, { shutdownGraceMs })
+      : await DatabaseQueue.open(database, logger, { shutdownGraceMs });
     opened.push(queue);
     const catalog = new ModelCatalog(config.providers, cache, config.modelCacheTtlMs, logger);
     const gatewayUrl = opts.gatewayUrl ?? (() => process.env.GATEWAY_URL ?? `http://127.0.0.1:${config.port}`);

@@ -1,39 +1,62 @@
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { MAX_JOB_ATTEMPTS, type JobHandler, type Queue } from './queue.js';
+import { listDeadLetters, replayDeadLetters, ATTEMPT_HEADER, ERROR_HEADER, FAILED_AT_HEADER } from './amqp-dead-letters.js';
+import { AmqpTopology, Declarations } from './amqp-topology.js';
+import { JobRun, type Outcome } from './job-run.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, type DeadLetter, type JobHandler, type TopicOptions, type TopicQueue } from './queue.js';
+import { TopicRegistry, type ResolvedTopic } from './topics.js';
 
-const ATTEMPT_HEADER = 'x-attempt';
 const MAX_RECONNECT_DELAY_MS = 10_000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 8000;
+
+export interface AmqpQueueOptions {
+  /** How long close() waits for running jobs before closing their channels (the broker then redelivers them). */
+  shutdownGraceMs?: number;
+}
 
 interface Registration {
-  topic: string;
+  topic: ResolvedTopic;
   handler: JobHandler;
   concurrency: number;
+}
+
+interface Consumer {
+  channel: Channel;
+  tag: string;
+  runs: Set<JobRun>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * RabbitMQ: one durable queue per topic, persistent messages published with confirms, acknowledged
- * only after the handler succeeds. When the broker goes away the queue reconnects with backoff and
- * re-creates its consumers; publishing meanwhile fails with a 503 rather than losing the job.
+ * RabbitMQ: durable quorum queues (see AmqpTopology), persistent messages published with confirms,
+ * prefetch = concurrency, and a message acknowledged only after its handler resolved. A failed job
+ * goes to a retry queue whose TTL hands it back to the work queue later; one out of attempts goes to
+ * the dead letters. A job in flight when its channel dies is redelivered by the broker. When the
+ * broker goes away the queue reconnects with backoff and re-creates its consumers; publishing
+ * meanwhile fails with a 503 rather than losing the job.
  */
-export class AmqpQueue implements Queue {
+export class AmqpQueue implements TopicQueue {
   readonly kind = 'amqp' as const;
+  private readonly topics = new TopicRegistry();
+  private readonly names: AmqpTopology;
+  private readonly declared = new Declarations();
   private connection?: ChannelModel;
-  private publisher?: ConfirmChannel;
-  private readonly asserted = new Set<string>();
+  private publisher?: Promise<ConfirmChannel>;
   private readonly registrations: Registration[] = [];
-  private consumers: { channel: Channel; tag: string }[] = [];
+  private consumers: Consumer[] = [];
   private readonly running = new Set<Promise<void>>();
   private reconnecting?: Promise<void>;
   private closed = false;
 
-  private constructor(private readonly url: string, private readonly prefix: string, private readonly log: Logger) {}
+  private constructor(private readonly url: string, prefix: string, private readonly log: Logger, private readonly opts: AmqpQueueOptions) {
+    this.names = new AmqpTopology(prefix);
+  }
 
-  static async connect(url: string, prefix: string, log: Logger): Promise<AmqpQueue> {
-    const queue = new AmqpQueue(url, prefix, log);
+  static async connect(url: string, prefix: string, log: Logger, opts: AmqpQueueOptions = {}): Promise<AmqpQueue> {
+    const queue = new AmqpQueue(url, prefix, log, opts);
     await queue.open();
     return queue;
   }
@@ -49,8 +72,7 @@ export class AmqpQueue implements Queue {
       this.reconnect();
     });
     this.connection = connection;
-    this.publisher = await connection.createConfirmChannel();
-    this.asserted.clear();
+    this.declared.reset();
     this.consumers = [];
     for (const r of this.registrations) await this.startConsumer(connection, r);
   }
@@ -70,75 +92,149 @@ export class AmqpQueue implements Queue {
     })().finally(() => (this.reconnecting = undefined));
   }
 
-  private queueName(topic: string): string {
-    return `${this.prefix}.${topic}`;
+  /** The work queue of a topic. */
+  queueName(topic: string): string {
+    return this.names.work(topic);
   }
 
-  async publish(topic: string, payload: unknown, attempt = 0): Promise<void> {
-    const channel = this.publisher;
-    if (!channel) throw new ServiceUnavailableError('The job queue (RabbitMQ) is not connected; try again shortly.', 'queue_unavailable');
-    const name = this.queueName(topic);
-    if (!this.asserted.has(name)) {
-      await channel.assertQueue(name, { durable: true });
-      this.asserted.add(name);
-    }
-    channel.sendToQueue(name, Buffer.from(JSON.stringify(payload)), {
-      persistent: true,
-      contentType: 'application/json',
-      headers: { [ATTEMPT_HEADER]: attempt },
+  defineTopic<T>(topic: string, opts: TopicOptions<T>): void {
+    this.topics.define(topic, opts);
+  }
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    this.topics.checkPublish(topic, payload);
+    await this.send(this.names.work(topic), Buffer.from(JSON.stringify(payload)), { messageId: randomUUID(), headers: { [ATTEMPT_HEADER]: 0 } }, () =>
+      this.names.workArgs(topic),
+    );
+  }
+
+  /**
+   * Publishes one persistent message and waits for the broker's confirm: only a confirmed message is
+   * safe, without it a job could vanish with a dying connection.
+   */
+  private async send(queue: string, content: Buffer, props: Options.Publish, args: () => Options.AssertQueue): Promise<void> {
+    const channel = await this.publishingChannel();
+    await this.declared.ensure(channel, queue, args());
+    await new Promise<void>((resolve, reject) => {
+      channel.sendToQueue(queue, content, { persistent: true, contentType: 'application/json', ...props }, (err) => (err ? reject(err) : resolve()));
     });
-    // Only a confirmed message is safe: without this a job could vanish with a dying connection.
-    await channel.waitForConfirms();
   }
 
-  async consume(topic: string, handler: JobHandler, opts: { concurrency?: number } = {}): Promise<void> {
-    const registration = { topic, handler, concurrency: opts.concurrency ?? 4 };
+  private publishingChannel(): Promise<ConfirmChannel> {
+    const connection = this.connection;
+    if (!connection) return Promise.reject(new ServiceUnavailableError('The job queue (RabbitMQ) is not connected; try again shortly.', 'queue_unavailable'));
+    if (!this.publisher) {
+      const opening = connection.createConfirmChannel();
+      this.publisher = opening;
+      opening.then(
+        // A channel the broker closed (e.g. a refused declaration) is replaced on the next publish.
+        (ch) => ch.on('close', () => this.publisher === opening && (this.publisher = undefined)),
+        () => this.publisher === opening && (this.publisher = undefined),
+      );
+    }
+    return this.publisher;
+  }
+
+  async consume<T>(topic: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): Promise<void> {
+    const options = this.topics.get(topic);
+    const registration = { topic: options, handler: handler as JobHandler, concurrency: opts.concurrency ?? options.concurrency };
     this.registrations.push(registration);
     if (this.connection) await this.startConsumer(this.connection, registration);
   }
 
   private async startConsumer(connection: ChannelModel, r: Registration): Promise<void> {
     const channel = await connection.createChannel();
-    const name = this.queueName(r.topic);
-    await channel.assertQueue(name, { durable: true });
+    const consumer: Consumer = { channel, tag: '', runs: new Set() };
+    // Unacked messages of a lost channel are redelivered by the broker: their runs here should stop.
+    channel.on('close', () => consumer.runs.forEach((run) => run.abort('channel-lost')));
+    channel.on('error', (err) => this.log.error({ err, topic: r.topic.name }, 'amqp consumer channel error'));
+    const name = this.names.work(r.topic.name);
+    await this.declared.ensure(channel, name, this.names.workArgs(r.topic.name));
     await channel.prefetch(r.concurrency);
     const { consumerTag } = await channel.consume(name, (msg) => {
       if (!msg) return;
-      const job = this.handle(channel, r, msg).catch((err) => this.log.error({ err, topic: r.topic }, 'queued job handling failed'));
+      const job = this.handle(consumer, r, msg).catch((err) => this.log.error({ err, topic: r.topic.name }, 'queued job handling failed'));
       this.running.add(job);
       void job.finally(() => this.running.delete(job));
     });
-    this.consumers.push({ channel, tag: consumerTag });
+    consumer.tag = consumerTag;
+    this.consumers.push(consumer);
   }
 
-  private async handle(channel: Channel, r: Registration, msg: ConsumeMessage): Promise<void> {
-    let payload: unknown;
+  private async handle(consumer: Consumer, r: Registration, msg: ConsumeMessage): Promise<void> {
+    const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 0) + 1;
+    const run = new JobRun(msg.properties.messageId ?? randomUUID(), r.topic, attempt);
+    if (this.closed) run.abort('closing');
+    consumer.runs.add(run);
+    let outcome: Outcome;
     try {
-      payload = JSON.parse(msg.content.toString('utf8'));
-    } catch {
-      // A message no handler can read would be redelivered forever: drop it, loudly.
-      this.log.error({ topic: r.topic, bytes: msg.content.length }, 'dropping a queued job that is not JSON');
-      return this.ack(channel, msg);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(msg.content.toString('utf8'));
+      } catch {
+        payload = undefined;
+      }
+      outcome = payload === undefined ? { kind: 'dead', error: 'payload is not JSON' } : await run.execute(payload, r.handler);
+    } finally {
+      consumer.runs.delete(run);
     }
+    // Its channel is gone, so is the delivery: the broker redelivers it, nothing to settle here.
+    if (run.cutOff === 'channel-lost') return;
+    await this.settle(consumer.channel, r.topic, run, msg, outcome);
+  }
+
+  private async settle(channel: Channel, topic: ResolvedTopic, run: JobRun, msg: ConsumeMessage, outcome: Outcome): Promise<void> {
+    const log = { topic: topic.name, jobId: run.id, attempt: run.attempt };
     try {
-      await r.handler(payload);
+      if (outcome.kind === 'retry') {
+        this.log.warn({ ...log, error: outcome.error, retryInMs: outcome.delayMs }, 'queued job failed; retrying later');
+        const props = { messageId: run.id, headers: { [ATTEMPT_HEADER]: run.attempt } };
+        await this.send(this.names.retry(topic.name, outcome.delayMs), msg.content, props, () => this.names.retryArgs(topic.name, outcome.delayMs));
+      } else if (outcome.kind === 'dead') {
+        this.log.error({ ...log, error: outcome.error }, 'queued job dead-lettered');
+        const headers = { [ATTEMPT_HEADER]: run.attempt, [ERROR_HEADER]: outcome.error, [FAILED_AT_HEADER]: Date.now() };
+        await this.send(this.names.dead(topic.name), msg.content, { messageId: run.id, headers }, () => this.names.deadArgs());
+      }
+      if (outcome.kind === 'release') channel.nack(msg, false, true);
+      else channel.ack(msg);
     } catch (err) {
-      const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 0) + 1;
-      this.log.warn({ err, topic: r.topic, attempt }, 'queued job failed');
-      if (attempt < MAX_JOB_ATTEMPTS && !this.closed) {
-        // Back off as the database queue does, then requeue with the attempt count.
-        await sleep(1000 * attempt);
-        await this.publish(r.topic, payload, attempt).catch((e) => this.log.error({ err: e, topic: r.topic }, 'requeue failed'));
+      // Not moved (or the channel closed under us): left unacked, the broker delivers it again.
+      this.log.error({ ...log, err }, 'settling a queued job failed; it will be redelivered');
+      try {
+        channel.nack(msg, false, true);
+      } catch {
+        // The channel is gone: the broker redelivers the unacknowledged message anyway.
       }
     }
-    this.ack(channel, msg);
   }
 
-  private ack(channel: Channel, msg: ConsumeMessage): void {
+  async deadLetters(topic: string, opts: { limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.withChannel(async (ch) => {
+      await this.declared.ensure(ch, this.names.dead(topic), this.names.deadArgs());
+      return listDeadLetters(ch, this.names.dead(topic), topic, opts.limit ?? DEFAULT_DEAD_LETTER_LIMIT);
+    });
+  }
+
+  async replayDeadLetters(topic: string, ids?: string[]): Promise<number> {
+    return this.withChannel(async (ch) => {
+      await this.declared.ensure(ch, this.names.dead(topic), this.names.deadArgs());
+      return replayDeadLetters(ch, this.names.dead(topic), ids, (msg) =>
+        this.send(this.names.work(topic), msg.content, { messageId: msg.properties.messageId ?? randomUUID(), headers: { [ATTEMPT_HEADER]: 0 } }, () =>
+          this.names.workArgs(topic),
+        ),
+      );
+    });
+  }
+
+  /** A short-lived channel for reading dead letters: closing it hands back whatever it still holds. */
+  private async withChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
+    if (!this.connection) throw new ServiceUnavailableError('The job queue (RabbitMQ) is not connected; try again shortly.', 'queue_unavailable');
+    const ch = await this.connection.createChannel();
+    ch.on('error', () => {});
     try {
-      channel.ack(msg);
-    } catch {
-      // The channel closed under us: the broker redelivers the unacknowledged message.
+      return await fn(ch);
+    } finally {
+      await ch.close().catch(() => {});
     }
   }
 
@@ -149,13 +245,27 @@ export class AmqpQueue implements Queue {
     await ch.close();
   }
 
+  /**
+   * Stops deliveries, aborts running jobs' signals and lets them settle (a job that throws after the
+   * abort is requeued) within the grace period; then closes the channels, so whatever is still
+   * unacknowledged is redelivered by the broker.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    // Stop deliveries, let running jobs finish and ack, and only then close their channels.
     for (const c of this.consumers) await c.channel.cancel(c.tag).catch(() => {});
-    await Promise.allSettled([...this.running]);
+    for (const c of this.consumers) c.runs.forEach((run) => run.abort('closing'));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS)));
+    await Promise.race([Promise.allSettled([...this.running]), graceOver]);
+    clearTimeout(timer);
     for (const c of this.consumers) await c.channel.close().catch(() => {});
-    await this.publisher?.close().catch(() => {});
+    await (await this.publisher?.catch(() => undefined))?.close().catch(() => {});
     await this.connection?.close().catch(() => {});
+  }
+
+  /** Every queue this instance declared (for tests that clean up after themselves). */
+  declaredQueues(): string[] {
+    return this.declared.names();
   }
 }

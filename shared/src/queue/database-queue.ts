@@ -1,100 +1,128 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
-import { withSeqColumn } from '../db/database.js';
-import { migrate } from '../db/migrations.js';
 import type { Logger } from '../logging.js';
-import { MAX_JOB_ATTEMPTS, type JobHandler, type Queue } from './queue.js';
+import { QueueJobStore, type ClaimedJob } from './database-queue-store.js';
+import { JobRun, type Outcome } from './job-run.js';
+import { DEFAULT_DEAD_LETTER_LIMIT, type DeadLetter, type JobHandler, type TopicOptions, type TopicQueue } from './queue.js';
+import { TopicRegistry, type ResolvedTopic } from './topics.js';
 
-const POLL_MS = 1000;
+export interface DatabaseQueueOptions {
+  /** How often an idle consumer looks for jobs it was not woken for (other processes' jobs, due retries, expired leases). */
+  pollMs?: number;
+  /** How long close() waits for running jobs before handing them back to the queue. */
+  shutdownGraceMs?: number;
+}
+
+const DEFAULT_POLL_MS = 1000;
+const DEFAULT_SHUTDOWN_GRACE_MS = 8000;
+
+interface Running {
+  job: ClaimedJob;
+  owner: string;
+  run: JobRun;
+}
 
 /**
- * The embedded queue: jobs are rows, so work queued before a crash or restart is picked up again.
- * Only one process consumes (the embedded platform), so a job that was running when the process
- * died is simply made ready again at start.
+ * The database queue: jobs are rows, so queued work survives a crash or restart. A claimed job holds
+ * a lease that its handler's heartbeats extend; when the lease runs out (its process died or hung)
+ * any consumer, in this process or another on the same Postgres, takes the job over.
  */
-export class DatabaseQueue implements Queue {
+export class DatabaseQueue implements TopicQueue {
   readonly kind = 'database' as const;
   private readonly wake = new EventEmitter();
-  private closing = false;
+  private readonly topics = new TopicRegistry();
+  private readonly running = new Set<Running>();
   private readonly loops: Promise<void>[] = [];
+  private closing = false;
 
-  private constructor(private readonly database: Database, private readonly log: Logger) {
+  private constructor(private readonly store: QueueJobStore, private readonly log: Logger, private readonly opts: Required<DatabaseQueueOptions>) {
     this.wake.setMaxListeners(0);
   }
 
-  static async open(database: Database, log: Logger): Promise<DatabaseQueue> {
-    await migrate(database, 'queue', {
-      '001_jobs': (dialect) => ({
-        up: async (db) => {
-          await withSeqColumn(db.schema.createTable('queue_jobs'), dialect)
-            .addColumn('topic', 'text', (c) => c.notNull())
-            .addColumn('payload', 'text', (c) => c.notNull())
-            .addColumn('state', 'text', (c) => c.notNull())
-            .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-            .addColumn('available_at', 'bigint', (c) => c.notNull())
-            .execute();
-          await db.schema.createIndex('queue_jobs_ready').on('queue_jobs').columns(['topic', 'state', 'seq']).execute();
-        },
-      }),
-    });
-    await database.db.updateTable('queue_jobs').set({ state: 'ready' }).where('state', '=', 'running').execute();
-    return new DatabaseQueue(database, log);
+  static async open(database: Database, log: Logger, opts: DatabaseQueueOptions = {}): Promise<DatabaseQueue> {
+    const store = new QueueJobStore(database);
+    await store.migrate();
+    return new DatabaseQueue(store, log, { pollMs: opts.pollMs ?? DEFAULT_POLL_MS, shutdownGraceMs: opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS });
+  }
+
+  defineTopic<T>(topic: string, opts: TopicOptions<T>): void {
+    this.topics.define(topic, opts);
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {
-    await this.database.db
-      .insertInto('queue_jobs')
-      .values({ topic, payload: JSON.stringify(payload), state: 'ready', attempts: 0, available_at: Date.now() })
-      .execute();
+    this.topics.checkPublish(topic, payload);
+    await this.store.insert(topic, JSON.stringify(payload));
     this.wake.emit(topic);
   }
 
-  async consume(topic: string, handler: JobHandler, opts: { concurrency?: number } = {}): Promise<void> {
-    for (let i = 0; i < (opts.concurrency ?? 4); i++) this.loops.push(this.loop(topic, handler));
+  async consume<T>(topic: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): Promise<void> {
+    const options = this.topics.get(topic);
+    for (let i = 0; i < (opts.concurrency ?? options.concurrency); i++) this.loops.push(this.loop(options, handler as JobHandler));
   }
 
-  private async loop(topic: string, handler: JobHandler): Promise<void> {
+  async deadLetters(topic: string, opts: { limit?: number } = {}): Promise<DeadLetter[]> {
+    return this.store.deadLetters(topic, opts.limit ?? DEFAULT_DEAD_LETTER_LIMIT);
+  }
+
+  async replayDeadLetters(topic: string, ids?: string[]): Promise<number> {
+    const replayed = await this.store.replay(topic, ids);
+    if (replayed > 0) this.wake.emit(topic);
+    return replayed;
+  }
+
+  private async loop(topic: ResolvedTopic, handler: JobHandler): Promise<void> {
     while (!this.closing) {
-      const job = await this.claim(topic).catch((err) => {
-        this.log.error({ err, topic }, 'queue claim failed');
+      const owner = randomUUID();
+      const job = await this.store.claim(topic.name, owner, topic.leaseMs).catch((err) => {
+        this.log.error({ err, topic: topic.name }, 'queue claim failed');
         return undefined;
       });
-      if (!job) {
-        await this.sleepUntilWoken(topic);
-        continue;
-      }
-      try {
-        await handler(JSON.parse(job.payload));
-        await this.database.db.deleteFrom('queue_jobs').where('seq', '=', job.seq).execute();
-      } catch (err) {
-        const attempts = job.attempts + 1;
-        this.log.warn({ err, topic, attempts }, 'queued job failed');
-        await this.database.db
-          .updateTable('queue_jobs')
-          .set(attempts >= MAX_JOB_ATTEMPTS ? { state: 'failed', attempts } : { state: 'ready', attempts, available_at: Date.now() + 1000 * attempts })
-          .where('seq', '=', job.seq)
-          .execute()
-          .catch(() => {});
-      }
+      if (job) await this.runJob(topic, handler, { job, owner, run: this.newRun(topic, job, owner) });
+      else await this.sleepUntilWoken(topic.name);
     }
   }
 
-  /** Atomically moves the oldest ready job of a topic to `running`; undefined when there is none. */
-  private async claim(topic: string): Promise<{ seq: number; payload: string; attempts: number } | undefined> {
-    return this.database.db.transaction().execute(async (tx) => {
-      const job = await tx
-        .selectFrom('queue_jobs')
-        .select(['seq', 'payload', 'attempts'])
-        .where('topic', '=', topic)
-        .where('state', '=', 'ready')
-        .where('available_at', '<=', Date.now())
-        .orderBy('seq')
-        .limit(1)
-        .executeTakeFirst();
-      if (!job) return undefined;
-      const claimed = await tx.updateTable('queue_jobs').set({ state: 'running' }).where('seq', '=', job.seq).where('state', '=', 'ready').executeTakeFirst();
-      return Number(claimed.numUpdatedRows) === 1 ? (job as { seq: number; payload: string; attempts: number }) : undefined;
-    });
+  private newRun(topic: ResolvedTopic, job: ClaimedJob, owner: string): JobRun {
+    return new JobRun(String(job.seq), topic, job.attempts, (ms) => this.store.renew(job.seq, owner, ms));
+  }
+
+  private async runJob(topic: ResolvedTopic, handler: JobHandler, running: Running): Promise<void> {
+    const { job, owner, run } = running;
+    this.running.add(running);
+    try {
+      let outcome: Outcome;
+      try {
+        outcome = await run.execute(JSON.parse(job.payload), handler);
+      } catch {
+        outcome = { kind: 'dead', error: 'payload is not JSON' };
+      }
+      await this.settle(topic, job, owner, outcome);
+    } catch (err) {
+      // The job stays leased; when the lease runs out it is taken over again.
+      this.log.error({ err, topic: topic.name, jobId: run.id }, 'settling a queued job failed');
+    } finally {
+      this.running.delete(running);
+    }
+  }
+
+  private async settle(topic: ResolvedTopic, job: ClaimedJob, owner: string, outcome: Outcome): Promise<void> {
+    const log = { topic: topic.name, jobId: String(job.seq), attempt: job.attempts };
+    switch (outcome.kind) {
+      case 'done':
+        return this.store.complete(job.seq, owner);
+      case 'release':
+        return this.store.release(job.seq, owner);
+      case 'retry':
+        this.log.warn({ ...log, error: outcome.error, retryInMs: outcome.delayMs }, 'queued job failed; retrying later');
+        await this.store.retry(job.seq, owner, outcome.error, outcome.delayMs);
+        // Wake this process's consumers when the retry is due instead of waiting for a poll.
+        setTimeout(() => this.wake.emit(topic.name), outcome.delayMs).unref();
+        return;
+      case 'dead':
+        this.log.error({ ...log, error: outcome.error }, 'queued job dead-lettered');
+        return this.store.bury(job.seq, owner, outcome.error);
+    }
   }
 
   private sleepUntilWoken(topic: string): Promise<void> {
@@ -105,20 +133,32 @@ export class DatabaseQueue implements Queue {
         this.wake.off('close', done);
         resolve();
       };
-      const timer = setTimeout(done, POLL_MS);
+      const timer = setTimeout(done, this.opts.pollMs);
       this.wake.once(topic, done);
       this.wake.once('close', done);
     });
   }
 
   async ping(): Promise<void> {
-    await this.database.ping();
+    await this.store.ping();
   }
 
-  /** Stops claiming new jobs and waits for the running ones. */
+  /**
+   * Stops claiming, tells running jobs to stop (their signal) and waits for them up to the grace
+   * period; jobs still running then are handed back (ready, attempt not counted) for a later start.
+   */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
     this.wake.emit('close');
-    await Promise.allSettled(this.loops);
+    for (const r of this.running) r.run.abort('closing');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.opts.shutdownGraceMs)));
+    const finished = await Promise.race([Promise.allSettled(this.loops), graceOver]);
+    clearTimeout(timer);
+    if (finished !== 'timeout') return;
+    const stuck = [...this.running];
+    this.log.warn({ jobs: stuck.length }, 'queue closed with jobs still running; handing them back');
+    await Promise.allSettled(stuck.map((r) => this.store.release(r.job.seq, r.owner)));
   }
 }
