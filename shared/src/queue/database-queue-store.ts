@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { Database } from '../db/database.js';
 import { withSeqColumn } from '../db/database.js';
-import { migrate } from '../db/migrations.js';
+import { migrate, type PortableMigration } from '../db/migrations.js';
 import type { DeadLetter } from './queue.js';
 
 export interface ClaimedJob {
@@ -10,6 +10,37 @@ export interface ClaimedJob {
   /** Attempts counted so far, this one included. */
   attempts: number;
 }
+
+/** Step by step: databases made by earlier versions have only `001_jobs`. */
+export const QUEUE_MIGRATIONS: Record<string, PortableMigration> = {
+  '001_jobs': (dialect) => ({
+    up: async (db) => {
+      await withSeqColumn(db.schema.createTable('queue_jobs'), dialect)
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('available_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('queue_jobs_ready').on('queue_jobs').columns(['topic', 'state', 'seq']).execute();
+    },
+  }),
+  '002_leases_and_dead_letters': () => ({
+    up: async (db) => {
+      // One column per statement: SQLite adds a single column per ALTER TABLE.
+      await db.schema.alterTable('queue_jobs').addColumn('lease_owner', 'text').execute();
+      await db.schema.alterTable('queue_jobs').addColumn('locked_until', 'bigint').execute();
+      await db.schema.alterTable('queue_jobs').addColumn('last_error', 'text').execute();
+      await db.schema.alterTable('queue_jobs').addColumn('failed_at', 'bigint').execute();
+      // Jobs that gave up before dead letters existed become dead letters.
+      await db
+        .updateTable('queue_jobs')
+        .set({ state: 'dead', topic: sql`topic || '.dead'`, failed_at: Date.now() })
+        .where('state', '=', 'failed')
+        .execute();
+    },
+  }),
+};
 
 /** The dead letters of topic `t` are its rows moved to topic `t.dead` (state `dead`, never claimable). */
 export const deadTopic = (topic: string) => `${topic}.dead`;
@@ -23,35 +54,7 @@ export class QueueJobStore {
   constructor(private readonly database: Database) {}
 
   async migrate(): Promise<void> {
-    await migrate(this.database, 'queue', {
-      '001_jobs': (dialect) => ({
-        up: async (db) => {
-          await withSeqColumn(db.schema.createTable('queue_jobs'), dialect)
-            .addColumn('topic', 'text', (c) => c.notNull())
-            .addColumn('payload', 'text', (c) => c.notNull())
-            .addColumn('state', 'text', (c) => c.notNull())
-            .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-            .addColumn('available_at', 'bigint', (c) => c.notNull())
-            .execute();
-          await db.schema.createIndex('queue_jobs_ready').on('queue_jobs').columns(['topic', 'state', 'seq']).execute();
-        },
-      }),
-      '002_leases_and_dead_letters': () => ({
-        up: async (db) => {
-          // One column per statement: SQLite adds a single column per ALTER TABLE.
-          await db.schema.alterTable('queue_jobs').addColumn('lease_owner', 'text').execute();
-          await db.schema.alterTable('queue_jobs').addColumn('locked_until', 'bigint').execute();
-          await db.schema.alterTable('queue_jobs').addColumn('last_error', 'text').execute();
-          await db.schema.alterTable('queue_jobs').addColumn('failed_at', 'bigint').execute();
-          // Jobs that gave up before dead letters existed become dead letters.
-          await db
-            .updateTable('queue_jobs')
-            .set({ state: 'dead', topic: sql`topic || '.dead'`, failed_at: Date.now() })
-            .where('state', '=', 'failed')
-            .execute();
-        },
-      }),
-    });
+    await migrate(this.database, 'queue', QUEUE_MIGRATIONS);
   }
 
   ping(): Promise<void> {
