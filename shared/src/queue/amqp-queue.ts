@@ -10,6 +10,7 @@ import { TopicRegistry, type ResolvedTopic } from './topics.js';
 
 const MAX_RECONNECT_DELAY_MS = 10_000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 8000;
+const CONSUMER_RESTART_MS = 500;
 
 export interface AmqpQueueOptions {
   /** How long close() waits for running jobs before closing their channels (the broker then redelivers them). */
@@ -145,8 +146,17 @@ export class AmqpQueue implements TopicQueue {
   private async startConsumer(connection: ChannelModel, r: Registration): Promise<void> {
     const channel = await connection.createChannel();
     const consumer: Consumer = { channel, tag: '', runs: new Set() };
-    // Unacked messages of a lost channel are redelivered by the broker: their runs here should stop.
-    channel.on('close', () => consumer.runs.forEach((run) => run.abort('channel-lost')));
+    channel.on('close', () => {
+      // Unacked messages of a lost channel are redelivered by the broker: their runs here should stop.
+      consumer.runs.forEach((run) => run.abort('channel-lost'));
+      this.consumers = this.consumers.filter((c) => c !== consumer);
+      // The broker may close just this channel (e.g. a job past its consumer_timeout): consume again.
+      // A lost connection is the reconnect loop's business instead.
+      setTimeout(() => {
+        if (this.closed || this.connection !== connection) return;
+        this.startConsumer(connection, r).catch((err) => this.log.error({ err, topic: r.topic.name }, 'restarting an amqp consumer failed'));
+      }, CONSUMER_RESTART_MS).unref();
+    });
     channel.on('error', (err) => this.log.error({ err, topic: r.topic.name }, 'amqp consumer channel error'));
     const name = this.names.work(r.topic.name);
     await this.declared.ensure(channel, name, this.names.workArgs(r.topic.name));
@@ -162,38 +172,37 @@ export class AmqpQueue implements TopicQueue {
   }
 
   private async handle(consumer: Consumer, r: Registration, msg: ConsumeMessage): Promise<void> {
-    const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 0) + 1;
-    const run = new JobRun(msg.properties.messageId ?? randomUUID(), r.topic, attempt);
-    if (this.closed) run.abort('closing');
+    const job = { id: msg.properties.messageId ?? randomUUID(), attempt: Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 0) + 1 };
+    // Delivered (prefetched) just before close cancelled the consumer: not started, so handed back.
+    if (this.closed) return this.settle(consumer.channel, r.topic, job, msg, { kind: 'release' });
+    const run = new JobRun(job.id, r.topic, job.attempt);
     consumer.runs.add(run);
     let outcome: Outcome;
     try {
-      let payload: unknown;
-      try {
-        payload = JSON.parse(msg.content.toString('utf8'));
-      } catch {
-        payload = undefined;
-      }
-      outcome = payload === undefined ? { kind: 'dead', error: 'payload is not JSON' } : await run.execute(payload, r.handler);
+      outcome = await run.execute(JSON.parse(msg.content.toString('utf8')), r.handler);
+    } catch {
+      // Only JSON.parse throws here (execute turns every handler failure into an outcome).
+      outcome = { kind: 'dead', error: 'payload is not JSON' };
     } finally {
       consumer.runs.delete(run);
     }
     // Its channel is gone, so is the delivery: the broker redelivers it, nothing to settle here.
     if (run.cutOff === 'channel-lost') return;
-    await this.settle(consumer.channel, r.topic, run, msg, outcome);
+    await this.settle(consumer.channel, r.topic, job, msg, outcome);
   }
 
-  private async settle(channel: Channel, topic: ResolvedTopic, run: JobRun, msg: ConsumeMessage, outcome: Outcome): Promise<void> {
-    const log = { topic: topic.name, jobId: run.id, attempt: run.attempt };
+  private async settle(channel: Channel, topic: ResolvedTopic, job: { id: string; attempt: number }, msg: ConsumeMessage, outcome: Outcome): Promise<void> {
+    const { id, attempt } = job;
+    const log = { topic: topic.name, jobId: id, attempt };
     try {
       if (outcome.kind === 'retry') {
         this.log.warn({ ...log, error: outcome.error, retryInMs: outcome.delayMs }, 'queued job failed; retrying later');
-        const props = { messageId: run.id, headers: { [ATTEMPT_HEADER]: run.attempt } };
+        const props = { messageId: id, headers: { [ATTEMPT_HEADER]: attempt } };
         await this.send(this.names.retry(topic.name, outcome.delayMs), msg.content, props, () => this.names.retryArgs(topic.name, outcome.delayMs));
       } else if (outcome.kind === 'dead') {
         this.log.error({ ...log, error: outcome.error }, 'queued job dead-lettered');
-        const headers = { [ATTEMPT_HEADER]: run.attempt, [ERROR_HEADER]: outcome.error, [FAILED_AT_HEADER]: Date.now() };
-        await this.send(this.names.dead(topic.name), msg.content, { messageId: run.id, headers }, () => this.names.deadArgs());
+        const headers = { [ATTEMPT_HEADER]: attempt, [ERROR_HEADER]: outcome.error, [FAILED_AT_HEADER]: Date.now() };
+        await this.send(this.names.dead(topic.name), msg.content, { messageId: id, headers }, () => this.names.deadArgs());
       }
       if (outcome.kind === 'release') channel.nack(msg, false, true);
       else channel.ack(msg);

@@ -78,8 +78,10 @@ export class DatabaseQueue implements TopicQueue {
         this.log.error({ err, topic: topic.name }, 'queue claim failed');
         return undefined;
       });
-      if (job) await this.runJob(topic, handler, { job, owner, run: this.newRun(topic, job, owner) });
-      else await this.sleepUntilWoken(topic.name);
+      if (!job) await this.sleepUntilWoken(topic.name);
+      // Claimed as close began: not started, so handed straight back.
+      else if (this.closing) await this.store.release(job.seq, owner).catch(() => {});
+      else await this.runJob(topic, handler, { job, owner, run: this.newRun(topic, job, owner) });
     }
   }
 

@@ -258,6 +258,21 @@ describe.runIf(adapters.some((a) => a.name === 'amqp'))('AmqpQueue specifics', (
     await q.close();
   });
 
+  it('consumes again after the broker closed just its channel (as past consumer_timeout)', async () => {
+    const q = await open();
+    const topic = freshTopic('channel');
+    const c = collector();
+    await q.consume(topic, c.handler, { concurrency: 1 });
+    const [consumer] = (q as unknown as { consumers: { channel: amqp.Channel }[] }).consumers;
+    const closed = new Promise((resolve) => consumer!.channel.once('close', resolve));
+    // Acknowledging an unknown delivery is a channel error: the broker closes that channel only.
+    consumer!.channel.ack({ fields: { deliveryTag: 999 } } as amqp.Message);
+    await closed;
+    await q.publish(topic, { after: 'channel loss' });
+    expect(await c.until(1)).toEqual([{ after: 'channel loss' }]);
+    await q.close();
+  });
+
   it('declares quorum queues', async () => {
     const q = await open();
     const topic = freshTopic('quorum');
