@@ -71,6 +71,23 @@ describe.each(adapters.map((a) => [a.name, a] as const))('Queue contract: %s', (
     await q.close();
   }, 15_000);
 
+  it('shares a topic between several consumers (processes): each job runs exactly once', async () => {
+    const topic = freshTopic('shared');
+    const ran: number[] = [];
+    const consumers = [await open(), await open(), await open()];
+    for (const q of consumers) {
+      await q.consume(topic, async (p) => {
+        await sleep(10);
+        ran.push((p as { n: number }).n);
+      }, { concurrency: 3 });
+    }
+    for (let n = 0; n < 30; n++) await consumers[n % 3]!.publish(topic, { n });
+    expect(await waitFor(() => ran.length >= 30, 10_000)).toBe(true);
+    await sleep(300);
+    expect([...ran].sort((a, b) => a - b)).toEqual([...Array(30).keys()]);
+    for (const q of consumers) await q.close();
+  }, 15_000);
+
   it('retries with a growing backoff by delayed requeue, then dead-letters the job; dead letters can be listed and replayed', async () => {
     const q = await open();
     const topic = freshTopic('backoff');

@@ -52,14 +52,6 @@ export class TopicRegistry {
     const parsed = schema.safeParse(payload);
     if (!parsed.success) throw new Error(`payload does not match the schema of queue topic ${name}: ${errorText(parsed.error)}`);
   }
-
-  /** Every distinct retry delay of a topic: the fixed tiers RabbitMQ needs one retry queue each for. */
-  retryTiers(name: string): number[] {
-    const topic = this.get(name);
-    const delays = new Set<number>();
-    for (let attempt = 1; attempt < topic.maxAttempts; attempt++) delays.add(topic.retryDelay(attempt));
-    return [...delays];
-  }
 }
 
 function positive(value: number, what: string): number {
