@@ -290,6 +290,21 @@ describe.runIf(adapters.some((a) => a.name === 'amqp'))('AmqpQueue specifics', (
     await q.close();
   });
 
+  it('dead-letters a message delivered over and over without being settled (the delivery limit)', async () => {
+    const q = await open();
+    const topic = freshTopic('limit');
+    await q.publish(topic, { crashes: 'its consumer' });
+    // A consumer that gives every delivery back, as one whose process dies on the message would.
+    const raw = await amqp.connect(TEST_AMQP_URL);
+    const ch = await raw.createChannel();
+    await ch.consume(q.queueName(topic), (msg) => msg && ch.nack(msg, false, true));
+    const dead = await deadLettersOf(q, topic, 5000);
+    await raw.close();
+    expect(dead).toEqual([expect.objectContaining({ payload: { crashes: 'its consumer' }, lastError: expect.stringMatching(/delivery_limit/) })]);
+    expect(Math.abs(dead[0]!.failedAt - Date.now())).toBeLessThan(60_000);
+    await q.close();
+  });
+
   it('declares quorum queues', async () => {
     const q = await open();
     const topic = freshTopic('quorum');
