@@ -129,7 +129,11 @@ export class AmqpQueue implements TopicQueue {
       this.publisher = opening;
       opening.then(
         // A channel the broker closed (e.g. a refused declaration) is replaced on the next publish.
-        (ch) => ch.on('close', () => this.publisher === opening && (this.publisher = undefined)),
+        (ch) => {
+          // Without a listener a channel error (e.g. a refused declaration) would crash the process.
+          ch.on('error', (err) => this.log.error({ err }, 'amqp publishing channel error'));
+          ch.on('close', () => this.publisher === opening && (this.publisher = undefined));
+        },
         () => this.publisher === opening && (this.publisher = undefined),
       );
     }

@@ -305,6 +305,23 @@ describe.runIf(adapters.some((a) => a.name === 'amqp'))('AmqpQueue specifics', (
     await q.close();
   });
 
+  it('fails a publish to a queue declared differently (a classic queue of an older version) and keeps publishing elsewhere', async () => {
+    const q = await open();
+    const topic = freshTopic('legacy');
+    const raw = await amqp.connect(TEST_AMQP_URL);
+    const ch = await raw.createChannel();
+    await ch.assertQueue(q.queueName(topic), { durable: true });
+    await expect(q.publish(topic, { x: 1 })).rejects.toThrow(/PRECONDITION_FAILED/);
+    await ch.deleteQueue(q.queueName(topic));
+    await raw.close();
+    const other = freshTopic('fine');
+    const c = collector();
+    await q.consume(other, c.handler);
+    await q.publish(other, { still: 'publishing' });
+    expect(await c.until(1)).toEqual([{ still: 'publishing' }]);
+    await q.close();
+  });
+
   it('declares quorum queues', async () => {
     const q = await open();
     const topic = freshTopic('quorum');
