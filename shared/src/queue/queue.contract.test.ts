@@ -91,7 +91,7 @@ describe.each(adapters.map((a) => [a.name, a] as const))('Queue contract: %s', (
   it('retries with a growing backoff by delayed requeue, then dead-letters the job; dead letters can be listed and replayed', async () => {
     const q = await open();
     const topic = freshTopic('backoff');
-    q.defineTopic(topic, { maxAttempts: 4, backoff: { initialMs: 150, factor: 2, maxMs: 5000 } });
+    q.defineTopic(topic, { maxAttempts: 4, backoff: { initialMs: 150, factor: 3, maxMs: 5000 } });
     const runs: { at: number; attempt: number; id: string }[] = [];
     let healed = false;
     await q.consume(topic, async (_p, job) => {
@@ -103,8 +103,8 @@ describe.each(adapters.map((a) => [a.name, a] as const))('Queue contract: %s', (
     expect(runs.map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
     expect(new Set(runs.map((r) => r.id)).size).toBe(1);
     const gaps = runs.slice(1).map((r, i) => r.at - runs[i]!.at);
-    // Delays of 150, 300 and 600 ms (timers may fire a few ms early, never much).
-    [150, 300, 600].forEach((delay, i) => expect(gaps[i]).toBeGreaterThanOrEqual(delay - 15));
+    // Delays of 150, 450 and 1350 ms (timers may fire a few ms early, never much).
+    [150, 450, 1350].forEach((delay, i) => expect(gaps[i]).toBeGreaterThanOrEqual(delay - 15));
     expect(gaps[1]).toBeGreaterThan(gaps[0]!);
     expect(gaps[2]).toBeGreaterThan(gaps[1]!);
 
@@ -181,10 +181,10 @@ describe.each(adapters.map((a) => [a.name, a] as const))('Queue contract: %s', (
     let deliveries = 0;
     let lostLease = false;
     for (const q of consumers) {
-      q.defineTopic(topic, { leaseMs: 500 });
+      q.defineTopic(topic, { leaseMs: 600 });
       await q.consume(topic, async (_p, job) => {
         deliveries++;
-        for (const until = Date.now() + 1500; Date.now() < until; ) {
+        for (const until = Date.now() + 1800; Date.now() < until; ) {
           await job.heartbeat();
           await sleep(50);
         }
@@ -193,7 +193,7 @@ describe.each(adapters.map((a) => [a.name, a] as const))('Queue contract: %s', (
     }
     await consumers[0]!.publish(topic, { long: true });
     expect(await waitFor(() => deliveries === 1)).toBe(true);
-    await sleep(2200);
+    await sleep(2500);
     expect(deliveries).toBe(1);
     expect(lostLease).toBe(false);
     for (const q of consumers) await q.close();
