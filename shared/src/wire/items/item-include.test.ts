@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@rgw/shared';
-import { applyInclude, parseInclude } from './item-include.js';
+import { VALID_ITEMS } from './__fixtures__/valid-items.js';
+import { applyInclude, applyIncludeAll, parseInclude } from './item-include.js';
+import { toStoredItem } from './item-normalize.js';
+import { validateInputItem } from './item-schema.js';
 
 const message = {
   id: 'msg_1',
@@ -51,4 +54,35 @@ describe('applyInclude', () => {
     applyInclude(message, new Set());
     expect(message.content[0]!.image_url).toBe('data:image/png;base64,AAAA');
   });
+
+  it('hides web search sources, screenshot urls and code outputs unless asked for', () => {
+    const search = VALID_ITEMS.web_search_call as Record<string, unknown> & { type: string };
+    expect(applyInclude(search, new Set()).action).not.toHaveProperty('sources');
+    expect(applyInclude(search, ['web_search_call.action.sources'])).toEqual(search);
+    const screenshot = VALID_ITEMS.computer_call_output as Record<string, unknown> & { type: string };
+    expect((applyInclude(screenshot, []).output as { image_url: unknown }).image_url).toBeNull();
+    expect(applyInclude(screenshot, ['computer_call_output.output.image_url'])).toEqual(screenshot);
+    const code = VALID_ITEMS.code_interpreter_call as Record<string, unknown> & { type: string };
+    expect(applyInclude(code, []).outputs).toBeNull();
+    expect(applyInclude(code, ['code_interpreter_call.outputs'])).toEqual(code);
+  });
+
+  it('returns every stored item unchanged when everything is asked for', () => {
+    const items = Object.values(VALID_ITEMS).map((raw) => toStoredItem(validateInputItem(raw, 'input[0]')));
+    const all = parseInclude([
+      'file_search_call.results',
+      'web_search_call.results',
+      'web_search_call.action.sources',
+      'message.input_image.image_url',
+      'computer_call_output.output.image_url',
+      'code_interpreter_call.outputs',
+      'reasoning.encrypted_content',
+      'message.output_text.logprobs',
+    ]);
+    expect(applyIncludeAll(items, all)).toEqual(items);
+    // Without include, exactly the items carrying an include-only field change.
+    const changed = applyIncludeAll(items, []).flatMap((item, i) => (JSON.stringify(item) === JSON.stringify(items[i]) ? [] : [item.type]));
+    expect(changed.sort()).toEqual(['code_interpreter_call', 'computer_call_output', 'file_search_call', 'message', 'reasoning', 'web_search_call']);
+  });
 });
+
