@@ -15,6 +15,13 @@ import { INCLUDE_VALUES, type IncludeValue } from '../include-values.js';
 /** Any returned item: an id, a type, and its fields. */
 type Item = Record<string, unknown> & { type: string };
 
+/** The include values asked for: a parsed set, or the validated list of a request. */
+type Include = ReadonlySet<IncludeValue> | readonly string[];
+
+function asSet(include: Include): ReadonlySet<string> {
+  return include instanceof Set ? (include as ReadonlySet<string>) : new Set(include as readonly string[]);
+}
+
 const includeListSchema = z.array(z.enum(INCLUDE_VALUES));
 
 /** Reads `include` / `include[]` from a parsed query string (one value or many). */
@@ -29,19 +36,18 @@ export function parseInclude(raw: unknown): Set<IncludeValue> {
  * is blanked (kept in the shape the spec requires) unless its include value was given. Stored items
  * are never changed, so asking again with `include` returns the full item.
  */
-export function applyInclude<T extends { type: string }>(item: T, include: ReadonlySet<IncludeValue> | readonly string[]): T {
-  const asked = include instanceof Set ? (include as ReadonlySet<string>) : new Set(include as readonly string[]);
-  return filterItem(item as unknown as Item, asked) as unknown as T;
+export function applyInclude<T extends { type: string }>(item: T, include: Include): T {
+  return filterItem(item as unknown as Item, asSet(include)) as unknown as T;
 }
 
 /** applyInclude over a list. */
-export function applyIncludeAll<T extends { type: string }>(items: readonly T[], include: ReadonlySet<IncludeValue> | readonly string[]): T[] {
-  const asked = include instanceof Set ? (include as ReadonlySet<string>) : new Set(include as readonly string[]);
+export function applyIncludeAll<T extends { type: string }>(items: readonly T[], include: Include): T[] {
+  const asked = asSet(include);
   return items.map((item) => filterItem(item as unknown as Item, asked) as unknown as T);
 }
 
 /** A Response with `include` applied to its output items (the stored object is left as it is). */
-export function applyIncludeToOutput<R extends { output: readonly { type: string }[] }>(response: R, include: ReadonlySet<IncludeValue> | readonly string[] | undefined): R {
+export function applyIncludeToOutput<R extends { output: readonly { type: string }[] }>(response: R, include: Include | undefined): R {
   return { ...response, output: applyIncludeAll(response.output, include ?? []) };
 }
 

@@ -81,6 +81,7 @@ describe('validateInputItem', () => {
     expect(errorOf(() => validateInputItem({ role: 'user' }, 'items[1]')).param).toBe('items[1].content');
     expect(errorOf(() => validateInputItem({ role: 'robot', content: 'x' }, 'items[0]')).param).toBe('items[0].role');
     expect(errorOf(() => validateInputItem({ type: 'function_call_output', output: 'x' }, 'input[0]')).param).toBe('input[0].call_id');
+    expect(errorOf(() => validateInputItem({ type: 'function_call_output', call_id: 'c', output: 'x'.repeat(10_485_761) }, 'input[0]')).param).toBe('input[0].output');
   });
 
   it('refuses unknown item types and untyped non-items', () => {

@@ -24,7 +24,8 @@ const typed = z.looseObject({ type: z.string() });
 
 /** Message content: a string or parts; which parts a role takes is checked in validateInputItem (for precise params). */
 const messageContent = z.union([z.string(), z.array(z.union(Object.values(ASSISTANT_PARTS) as [z.ZodType, z.ZodType, ...z.ZodType[]]))]);
-const toolOutput = z.union([z.string(), z.array(z.union(Object.values(TOOL_OUTPUT_PARTS) as [z.ZodType, z.ZodType, ...z.ZodType[]]))]);
+/** Spec: a function output string is at most 10 MiB. */
+const toolOutput = z.union([z.string().max(10_485_760), z.array(z.union(Object.values(TOOL_OUTPUT_PARTS) as [z.ZodType, z.ZodType, ...z.ZodType[]]))]);
 
 /** Every item schema by type. `message` and `item_reference` may omit `type` on the wire (validateInputItem fills it). */
 export const ITEM_SCHEMAS = {
