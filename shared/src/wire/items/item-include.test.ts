@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@rgw/shared';
 import { VALID_ITEMS } from './__fixtures__/valid-items.js';
-import { applyInclude, applyIncludeAll, parseInclude } from './item-include.js';
+import { applyInclude, applyIncludeAll, applyIncludeToOutput, parseInclude } from './item-include.js';
 import { toStoredItem } from './item-normalize.js';
 import { validateInputItem } from './item-schema.js';
 
@@ -83,6 +83,14 @@ describe('applyInclude', () => {
     // Without include, exactly the items carrying an include-only field change.
     const changed = applyIncludeAll(items, []).flatMap((item, i) => (JSON.stringify(item) === JSON.stringify(items[i]) ? [] : [item.type]));
     expect(changed.sort()).toEqual(['code_interpreter_call', 'computer_call_output', 'file_search_call', 'message', 'reasoning', 'web_search_call']);
+  });
+
+  it('filters the output of a Response (GET /v1/responses/{id}), leaving the stored object as it is', () => {
+    const out = { type: 'message', id: 'msg_o', role: 'assistant', content: [{ type: 'output_text', text: 'x', annotations: [], logprobs: [{ token: 'x', logprob: -1 }] }] };
+    const response = { id: 'resp_1', status: 'completed', output: [out] };
+    expect((applyIncludeToOutput(response, undefined).output[0]!.content as { logprobs: unknown[] }[])[0]!.logprobs).toEqual([]);
+    expect(applyIncludeToOutput(response, ['message.output_text.logprobs'])).toEqual(response);
+    expect(response.output[0]!.content[0]!.logprobs).toHaveLength(1);
   });
 });
 
