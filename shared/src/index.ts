@@ -35,3 +35,4 @@ export * from './http/json-body.js';
 export * from './http/safe-json.js';
 export * from './wire/include-values.js';
 export * from './wire/metadata.js';
+export * from './wire/items/index.js';

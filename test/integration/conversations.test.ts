@@ -196,11 +196,12 @@ describe.each(platforms)('conversations ($mode)', (p) => {
       const cases: [unknown, string][] = [
         [{ type: 'message', role: 'user', content: 42 }, 'items[0].content'],
         [{ type: 'message', role: 'robot', content: 'x' }, 'items[0].role'],
-        [{ type: 'message', role: 'assistant', content: [{ type: 'input_text', text: 'x' }] }, 'items[0].content[0].type'],
+        [{ type: 'message', role: 'user', content: [{ type: 'output_text', text: 'x' }] }, 'items[0].content[0].type'],
         [{ type: 'message', role: 'user', content: [{ type: 'input_text' }] }, 'items[0].content[0].text'],
         [{ type: 'function_call', call_id: 'c', arguments: '{}' }, 'items[0].name'],
         [{ type: 'nonsense' }, 'items[0].type'],
-        [{ type: 'message', id: 'bad', role: 'user', content: 'x' }, 'items[0].id'],
+        [{ type: 'message', id: 'not url-safe', role: 'user', content: 'x' }, 'items[0].id'],
+        [{ type: 'file_search_call', status: 'completed' }, 'items[0].queries'],
       ];
       for (const [item, param] of cases) {
         const err = await rejection<BadRequestError>(client.conversations.items.create(conv.id, { items: [item as never] }));

@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, toListPage, validate, type InferenceClient, type ListPage, type Logger } from '@rgw/shared';
+import { InvalidRequestError, NotFoundError, applyIncludeAll, applyIncludeToOutput, toListPage, validate, type InferenceClient, type ListPage, type Logger } from '@rgw/shared';
 import type { BackgroundRunner } from './background/background-runner.js';
 import { countTokensRequest, offeredChatTools } from './chat/chat-request.js';
 import { assembleContext } from './context/context-assembly.js';
@@ -88,10 +88,11 @@ export class ResponsesManager {
     return prepared.response;
   }
 
-  async retrieve(id: string): Promise<ResponseObject> {
+  /** GET /v1/responses/{id}: fields only sent on request (logprobs, encrypted reasoning, ...) appear when `include` names them. */
+  async retrieve(id: string, include: readonly string[] = []): Promise<ResponseObject> {
     const record = await this.deps.store.get(id);
     if (!record) throw responseNotFound(id);
-    return record.response;
+    return applyIncludeToOutput(record.response, include);
   }
 
   /** GET /v1/responses/{id}?stream=true: background responses only, replayed from `startingAfter`. */
@@ -118,11 +119,11 @@ export class ResponsesManager {
     return toListPage(rows, query.limit);
   }
 
-  async listInputItems(id: string, query: PageQuery): Promise<ListPage<ResponseItem>> {
+  async listInputItems(id: string, query: PageQuery & { include?: readonly string[] }): Promise<ListPage<ResponseItem>> {
     if (!(await this.deps.store.exists(id))) throw responseNotFound(id);
     const rows = await this.deps.store.listInputItems(id, query);
     if (!rows) throw cursorNotFound(`Item with id '${query.after ?? query.before}' not found in response '${id}'.`, query);
-    return toListPage(rows, query.limit);
+    return toListPage(applyIncludeAll(rows, query.include ?? []), query.limit);
   }
 
   /** Deletes a response; a background run of it in this process stops at once (elsewhere, on its next heartbeat). */

@@ -108,3 +108,38 @@ describe('normalizeInput', () => {
     expect(() => normalizeInput([{ type: 'function_call', name: 'f', arguments: '{}' }])).toThrow(expect.objectContaining({ param: 'input[0].call_id' }));
   });
 });
+
+describe('itemsToChatMessages: items of other tools', () => {
+  it('replays a custom tool call and its output like a function call, its input as the arguments', () => {
+    const msgs = itemsToChatMessages(null, items([
+      { role: 'user', content: 'q' },
+      { type: 'custom_tool_call', call_id: 'ct1', name: 'grammar', input: 'a b' },
+      { type: 'custom_tool_call_output', call_id: 'ct1', output: 'ok' },
+    ]));
+    expect(msgs.slice(1)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'ct1', type: 'function', function: { name: 'grammar', arguments: 'a b' } }] },
+      { role: 'tool', tool_call_id: 'ct1', content: 'ok' },
+    ]);
+  });
+
+  it('leaves out hosted-tool items (no tool of the model server made them) and a custom output without its call', () => {
+    const msgs = itemsToChatMessages(null, items([
+      { role: 'user', content: 'q' },
+      { type: 'file_search_call', status: 'completed', queries: ['q'], results: [{ file_id: 'f', text: 't' }] },
+      { type: 'web_search_call', status: 'completed', action: { type: 'search', query: 'q' } },
+      { type: 'computer_call', call_id: 'cu', action: { type: 'screenshot' }, pending_safety_checks: [], status: 'completed' },
+      { type: 'computer_call_output', call_id: 'cu', output: { type: 'computer_screenshot', file_id: 'f' } },
+      { type: 'mcp_call', server_label: 's', name: 'n', arguments: '{}', output: 'o' },
+      { type: 'custom_tool_call_output', call_id: 'elsewhere', output: 'x' },
+      { role: 'assistant', content: 'a' },
+    ]));
+    expect(msgs).toEqual([{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a' }]);
+  });
+
+  it('replays a hosted-tool item through the mapper its tool registered', () => {
+    const mappers = new Map([['file_search_call', (item: ResponseItem) => [{ role: 'user' as const, content: `searched ${String((item.queries as string[])[0])}` }]]]);
+    const msgs = itemsToChatMessages(null, items([{ type: 'file_search_call', status: 'completed', queries: ['cats'] }]), mappers);
+    expect(msgs).toEqual([{ role: 'user', content: 'searched cats' }]);
+  });
+});
+

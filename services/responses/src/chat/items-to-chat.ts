@@ -40,14 +40,17 @@ const TEXT_MIME = /^data:(text\/[\w.+-]+|application\/(json|xml|x-yaml|yaml|csv)
  */
 export function itemsToChatMessages(instructions: Instructions, items: readonly ResponseItem[], mappers: ReadonlyMap<string, ItemMapper> = new Map()): ChatMessage[] {
   const out: ChatMessage[] = instructionMessages(instructions);
+  const calls = new Set<string>();
   let lastType: string | undefined;
   for (const item of items) {
-    switch (item.type) {
+    const type = CALL_TYPES.has(item.type) ? 'function_call' : item.type;
+    switch (type) {
       case 'message':
         out.push(messageToChat(item));
         break;
       case 'function_call': {
-        const call: ChatToolCall = { id: str(item.call_id), type: 'function', function: { name: str(item.name), arguments: str(item.arguments) } };
+        const call = toolCall(item);
+        calls.add(call.id);
         const prev = out.at(-1);
         if (prev && prev.role === 'assistant' && (lastType === 'function_call' || (lastType === 'message' && !prev.tool_calls))) {
           prev.tool_calls = [...(prev.tool_calls ?? []), call];
@@ -57,19 +60,34 @@ export function itemsToChatMessages(instructions: Instructions, items: readonly 
         break;
       }
       case 'function_call_output':
-        out.push({ role: 'tool', tool_call_id: str(item.call_id), content: toolOutputText(item.output) });
+      case 'custom_tool_call_output':
+        // A chat template cannot place a tool result without its call (function outputs are checked
+        // to answer one; a custom tool's output whose call is not in the context is left out).
+        if (type === 'function_call_output' || calls.has(str(item.call_id))) out.push({ role: 'tool', tool_call_id: str(item.call_id), content: toolOutputText(item.output) });
         break;
       case 'reasoning':
         // Reasoning is the model's own scratch work: chat templates drop it from earlier turns too.
         break;
       default: {
+        // Items of hosted tools (file_search_call, web_search_call, computer_call, mcp_call, ...) are
+        // replayed only by a tool that runs here and registered a mapper: a chat model has no such
+        // tool, so its calls and results would be orphan messages its chat template refuses. They
+        // stay stored and in the conversation, as sent.
         const mapper = mappers.get(item.type);
         if (mapper) out.push(...mapper(item));
       }
     }
-    lastType = item.type === 'reasoning' ? lastType : item.type;
+    lastType = type === 'reasoning' ? lastType : type;
   }
   return joinLeadingSystem(out);
+}
+
+/** Calls the model made to a client-side tool, replayed as chat tool calls: functions, and custom tools (their `input` as the arguments). */
+const CALL_TYPES: ReadonlySet<string> = new Set(['function_call', 'custom_tool_call']);
+
+function toolCall(item: ResponseItem): ChatToolCall {
+  const args = item.type === 'custom_tool_call' ? item.input : item.arguments;
+  return { id: str(item.call_id), type: 'function', function: { name: str(item.name), arguments: str(args) } };
 }
 
 function joinLeadingSystem(messages: ChatMessage[]): ChatMessage[] {

@@ -2,6 +2,7 @@ import { InvalidRequestError, NotFoundError, newId, nowSeconds, validate, type M
 import { chatParams, planTools, wantsLogprobs, type ToolPlan } from '../chat/chat-request.js';
 import { itemsToChatMessages } from '../chat/items-to-chat.js';
 import { assembleContext } from '../context/context-assembly.js';
+import { checkAppendable } from '../context/conversation-append-check.js';
 import { conversationIdOf, type ConversationSource } from '../context/conversation-source.js';
 import type { PromptSource } from '../context/prompt-source.js';
 import type { RunPlan } from '../engine/response-engine.js';
@@ -51,6 +52,7 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, requestId?:
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
   const input = await checkReferences(body, normalized, deps);
+  checkAppendable(input, { conversationId, store: body.store });
   const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, requestId) : null;
   const response = newResponseObject(newId('response'), body, nowSeconds(), body.background ? 'queued' : 'in_progress', { conversationId, prompt });
   // Fail before any byte goes out: mapping rejects content the model server could not take.

@@ -3,6 +3,7 @@
  * ResponseStreamEvent in the OpenAI spec). Only the shapes we produce are typed; items passed back
  * by clients travel as `ResponseItem` with whatever fields the schema let through.
  */
+import type { StoredItem } from '@rgw/shared';
 
 export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
@@ -42,6 +43,8 @@ export interface OutputMessageItem {
   status: ItemStatus;
   role: 'assistant';
   content: (OutputTextPart | RefusalPart)[];
+  /** Spec MessagePhase: set on messages passed back with one; kept as given. */
+  phase?: 'commentary' | 'final_answer';
 }
 
 export interface FunctionCallItem {
@@ -62,12 +65,11 @@ export interface ReasoningItem {
   encrypted_content?: string | null;
 }
 
-/** Any item of a response's input or output, as stored and listed (always with an `id`). */
-export interface ResponseItem {
-  id: string;
-  type: string;
-  [key: string]: unknown;
-}
+/**
+ * Any item of a response's input or output, as stored and listed (always with an `id`): the shared
+ * item model's stored form (shared/src/wire/items), the same the Conversations service stores.
+ */
+export type ResponseItem = StoredItem;
 
 export type OutputItem = OutputMessageItem | FunctionCallItem | ReasoningItem | ResponseItem;
 
