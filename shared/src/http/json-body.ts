@@ -1,9 +1,9 @@
-import type { Request } from 'express';
 import { InvalidRequestError } from '../errors.js';
 
 /**
  * A parsed JSON body that must be an object. No body at all is an empty object (a `json` route
  * reads a body-less request as undefined); an array, a string or any other JSON value is refused.
+ * (Nothing sets `req.body`: routes receive their body from their descriptor, register-routes.ts.)
  */
 export function jsonObject(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
@@ -11,9 +11,4 @@ export function jsonObject(body: unknown): Record<string, unknown> {
     throw new InvalidRequestError('The request body must be a JSON object.', null, 'invalid_body');
   }
   return body as Record<string, unknown>;
-}
-
-/** jsonObject of `req.body`, for handlers outside the route descriptors that parsed it themselves. */
-export function jsonObjectBody(req: Request): Record<string, unknown> {
-  return jsonObject(req.body);
 }
