@@ -35,6 +35,7 @@ export function checkBodyHeaders(req: IncomingMessage, limitBytes: number): void
 
 /** Reads the whole body, 413 as soon as more than `limitBytes` arrived (the rest is left unread). */
 export function readRequestBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  if (req.readableEnded) return Promise.reject(new Error('the request body was already read'));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -59,15 +60,14 @@ export function readRequestBody(req: IncomingMessage, limitBytes: number): Promi
       cleanup();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    // A client that goes away mid-body: nobody is left to answer, but the handler must not hang.
-    const onClose = () => {
+    // A client that goes away mid-body: nobody is left to answer, but the handler must not hang,
+    // and it is the client's doing, not an error of ours.
+    const cutOff = () => {
       cleanup();
       reject(new InvalidRequestError('The request body was cut off.', null, 'incomplete_body'));
     };
+    const onError = cutOff;
+    const onClose = cutOff;
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
