@@ -134,6 +134,7 @@ describe('route params', () => {
       expect(res.status, bad).toBe(400);
       expect(res.body.error, bad).toMatchObject({ type: 'invalid_request_error', param: 'thing_id' });
     }
+    expect((await call('GET', '/v1/things/abc')).body.error?.message).toBe("Invalid 'thing_id': 'abc'. Expected an ID that begins with 'conv_'.");
   });
 
   it('refuses NUL, absurd length and unsafe characters in cursors and any query value', async () => {

@@ -1,11 +1,13 @@
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
+import { InvalidRequestError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { requestContextOf } from './service-app.js';
 import { checkMultipart, readJsonBody } from './body-policy.js';
 import { jsonObject } from './json-body.js';
 import { MAX_ID_LENGTH, MAX_QUERY_VALUE_LENGTH, checkUrlValues } from './route-params.js';
 import { pathParamNames, type AnyRoute } from './route-descriptor.js';
+import { truncate } from './safe-json.js';
 import { validate } from './validate.js';
 
 export interface RouterOptions {
@@ -41,13 +43,23 @@ function checkRoute(route: AnyRoute, seen: Set<string>): void {
 }
 
 async function runRoute(route: AnyRoute, req: Request, res: Response, opts: RouterOptions): Promise<void> {
-  const params = route.params ? parseUrlPart(route.params, flattenParams(req.params), MAX_ID_LENGTH * 4) : undefined;
+  const params = route.params ? parseParams(route.params, flattenParams(req.params)) : undefined;
   const query = route.query ? parseUrlPart(route.query, req.query, MAX_QUERY_VALUE_LENGTH) : undefined;
   const body = await readBodyOf(route, req, opts);
   const value = await route.handler!({ params, query, body, ctx: requestContextOf(res), log: res.locals.log as Logger, req, res });
   if (res.headersSent || res.writableEnded) return;
   if (value === undefined) res.status(route.status ?? 204).end();
   else res.status(route.status ?? 200).json(value);
+}
+
+/** Path params, each named in its error with the value it had (cut short), as OpenAI answers `abc` for an id. */
+function parseParams(schema: z.ZodType, raw: Record<string, string>): unknown {
+  checkUrlValues(raw, null, MAX_ID_LENGTH * 4);
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? 'path');
+  throw new InvalidRequestError(`Invalid '${name}': '${truncate(raw[name] ?? '', 64)}'. ${issue.message}`, name, 'invalid_value');
 }
 
 function parseUrlPart(schema: z.ZodType, raw: unknown, maxLength: number): unknown {
