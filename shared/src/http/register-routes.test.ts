@@ -52,7 +52,8 @@ const routes = routerFor(
       method: 'post',
       path: '/v1/uploads',
       bodyPolicy: 'multipart',
-      handler: async ({ req }) => {
+      handler: async ({ req, bodyLimitBytes }) => {
+        expect(bodyLimitBytes).toBe(LIMIT);
         // The body must still be unread: the handler owns the stream.
         multipartSeen = { endedBeforeHandler: req.readableEnded };
         releaseUpload?.();

@@ -45,8 +45,9 @@ function checkRoute(route: AnyRoute, seen: Set<string>): void {
 async function runRoute(route: AnyRoute, req: Request, res: Response, opts: RouterOptions): Promise<void> {
   const params = route.params ? parseParams(route.params, flattenParams(req.params)) : undefined;
   const query = route.query ? parseUrlPart(route.query, req.query, MAX_QUERY_VALUE_LENGTH) : undefined;
-  const body = await readBodyOf(route, req, opts);
-  const value = await route.handler!({ params, query, body, ctx: requestContextOf(res), log: res.locals.log as Logger, req, res });
+  const bodyLimitBytes = route.bodyLimitBytes ?? opts.bodyLimitBytes;
+  const body = await readBodyOf(route, req, bodyLimitBytes);
+  const value = await route.handler!({ params, query, body, ctx: requestContextOf(res), log: res.locals.log as Logger, bodyLimitBytes, req, res });
   if (res.headersSent || res.writableEnded) return;
   if (value === undefined) res.status(route.status ?? 204).end();
   else res.status(route.status ?? 200).json(value);
@@ -74,8 +75,7 @@ function flattenParams(params: Record<string, string | string[]>): Record<string
   return out;
 }
 
-async function readBodyOf(route: AnyRoute, req: Request, opts: RouterOptions): Promise<unknown> {
-  const limitBytes = route.bodyLimitBytes ?? opts.bodyLimitBytes;
+async function readBodyOf(route: AnyRoute, req: Request, limitBytes: number): Promise<unknown> {
   switch (route.bodyPolicy) {
     case 'none':
       return undefined;

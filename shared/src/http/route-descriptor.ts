@@ -26,6 +26,8 @@ export interface RouteInput<P, Q, B> {
   body: B;
   ctx: RequestContext;
   log: Logger;
+  /** This route's body limit: a `multipart` handler enforces it on the stream it reads. */
+  bodyLimitBytes: number;
   /** For streaming answers and `multipart` bodies (the stream is untouched); otherwise return the value. */
   req: Request;
   res: Response;
