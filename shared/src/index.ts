@@ -36,3 +36,7 @@ export * from './http/safe-json.js';
 export * from './wire/include-values.js';
 export * from './wire/metadata.js';
 export * from './wire/items/index.js';
+export * from './http/body-policy.js';
+export * from './http/register-routes.js';
+export * from './http/route-descriptor.js';
+export * from './http/route-params.js';

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { cursorSchema } from './http/route-params.js';
 
 /** Query parameters of the cursor-paginated list endpoints (`after`, `before`, `limit`, `order`). */
 export function listQuerySchema(opts: { defaultLimit: number; defaultOrder: 'asc' | 'desc'; maxLimit?: number }) {
   return z.object({
-    after: z.string().min(1).optional(),
-    before: z.string().min(1).optional(),
+    after: cursorSchema.optional(),
+    before: cursorSchema.optional(),
     limit: z.coerce.number().int().min(1).max(opts.maxLimit ?? 100).default(opts.defaultLimit),
     order: z.enum(['asc', 'desc']).default(opts.defaultOrder),
   });

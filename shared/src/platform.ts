@@ -11,6 +11,7 @@ import { AmqpQueue } from './queue/amqp-queue.js';
 import { DatabaseQueue } from './queue/database-queue.js';
 import type { TopicQueue } from './queue/queue.js';
 import type { ServiceName } from './route-table.js';
+import type { RouteDescriptor } from './http/route-descriptor.js';
 
 /**
  * Everything a process needs, with the adapter of each part chosen by configuration: SQLite or
@@ -73,6 +74,8 @@ export interface ServiceInstance {
   name: ServiceName;
   /** Routes with their full public paths (`/v1/...`), identical in both modes. */
   routes: Router;
+  /** The same routes as data (method, path, schemas): the source of the API description. */
+  descriptors: RouteDescriptor[];
   /** Starts background consumers (queue workers); called once the process is ready. */
   start?(): Promise<void>;
   close?(): Promise<void>;

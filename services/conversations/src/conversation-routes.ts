@@ -1,73 +1,125 @@
-import { Router, type Request } from 'express';
-import { InvalidRequestError, jsonObjectBody, validate } from '@rgw/shared';
+import { z } from 'zod';
+import { InvalidRequestError, defineRoute, type AnyRoute, type IncludeValue } from '@rgw/shared';
 import {
-  checkConversationId,
+  conversationParamsSchema,
   createConversationSchema,
   createItemsSchema,
+  includeQuerySchema,
+  itemParamsSchema,
   listConversationsQuerySchema,
   listItemsQuerySchema,
   updateConversationSchema,
 } from './conversation-schema.js';
 import type { ConversationManager } from './conversation-manager.js';
-import { parseInclude } from './item-include.js';
 import { validateInputItems } from './item-schema.js';
 
-/** The /v1/conversations routes: each handler validates, calls the manager, and sends its answer. */
-export function conversationRoutes(manager: ConversationManager): Router {
-  const router = Router();
+// Success bodies, loose for now: enough to document the shape.
+const conversation = z.looseObject({ id: z.string(), object: z.literal('conversation'), created_at: z.number(), metadata: z.record(z.string(), z.string()) });
+const item = z.looseObject({ id: z.string(), type: z.string() });
+const itemList = z.looseObject({ object: z.literal('list'), data: z.array(item), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() });
 
-  router.post('/v1/conversations', async (req, res) => {
-    const body = validate(createConversationSchema, jsonObjectBody(req));
-    const items = body.items == null ? [] : validateInputItems(body.items, 'items');
-    res.json(await manager.create(items, body.metadata));
-  });
+const includeSet = (include: IncludeValue[] | undefined): Set<IncludeValue> => new Set(include ?? []);
 
-  router.get('/v1/conversations', async (req, res) => {
-    res.json(await manager.list(validate(listConversationsQuerySchema, req.query)));
-  });
-
-  router.get('/v1/conversations/:conversation_id', async (req, res) => {
-    res.json(await manager.get(conversationId(req)));
-  });
-
-  router.post('/v1/conversations/:conversation_id', async (req, res) => {
-    const id = conversationId(req);
-    const body = validate(updateConversationSchema, jsonObjectBody(req));
-    res.json(await manager.update(id, body.metadata));
-  });
-
-  router.delete('/v1/conversations/:conversation_id', async (req, res) => {
-    res.json(await manager.delete(conversationId(req)));
-  });
-
-  router.post('/v1/conversations/:conversation_id/items', async (req, res) => {
-    const id = conversationId(req);
-    const include = parseInclude(req.query.include);
-    const body = validate(createItemsSchema, jsonObjectBody(req));
-    if (body.items === undefined) throw new InvalidRequestError("Missing required parameter: 'items'.", 'items', 'missing_required_parameter');
-    res.json(await manager.addItems(id, validateInputItems(body.items, 'items'), include));
-  });
-
-  router.get('/v1/conversations/:conversation_id/items', async (req, res) => {
-    const id = conversationId(req);
-    const include = parseInclude(req.query.include);
-    const query = validate(listItemsQuerySchema, req.query);
-    res.json(await manager.listItems(id, query, include));
-  });
-
-  router.get('/v1/conversations/:conversation_id/items/:item_id', async (req, res) => {
-    const id = conversationId(req);
-    res.json(await manager.getItem(id, req.params.item_id as string, parseInclude(req.query.include)));
-  });
-
-  router.delete('/v1/conversations/:conversation_id/items/:item_id', async (req, res) => {
-    const id = conversationId(req);
-    res.json(await manager.deleteItem(id, req.params.item_id as string));
-  });
-
-  return router;
-}
-
-function conversationId(req: Request): string {
-  return checkConversationId(req.params.conversation_id as string);
+/** The /v1/conversations routes: each handler takes the parsed input, calls the manager, returns its answer. */
+export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations',
+      operationId: 'createConversation',
+      summary: 'Create a conversation, optionally with up to 20 initial items.',
+      body: createConversationSchema,
+      bodyPolicy: 'json',
+      response: conversation,
+      handler: ({ body }) => manager.create(body.items == null ? [] : validateInputItems(body.items, 'items'), body.metadata),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations',
+      operationId: 'listConversations',
+      summary: 'List conversations, newest first.',
+      query: listConversationsQuerySchema,
+      bodyPolicy: 'none',
+      extension: true,
+      handler: ({ query }) => manager.list(query),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations/:conversation_id',
+      operationId: 'getConversation',
+      summary: 'Retrieve a conversation.',
+      params: conversationParamsSchema,
+      bodyPolicy: 'none',
+      response: conversation,
+      handler: ({ params }) => manager.get(params.conversation_id),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:conversation_id',
+      operationId: 'updateConversation',
+      summary: "Replace a conversation's metadata.",
+      params: conversationParamsSchema,
+      body: updateConversationSchema,
+      bodyPolicy: 'json',
+      response: conversation,
+      handler: ({ params, body }) => manager.update(params.conversation_id, body.metadata),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/conversations/:conversation_id',
+      operationId: 'deleteConversation',
+      summary: 'Delete a conversation and its items.',
+      params: conversationParamsSchema,
+      bodyPolicy: 'none',
+      response: z.looseObject({ id: z.string(), object: z.literal('conversation.deleted'), deleted: z.literal(true) }),
+      handler: ({ params }) => manager.delete(params.conversation_id),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:conversation_id/items',
+      operationId: 'createConversationItems',
+      summary: 'Append up to 20 items to a conversation.',
+      params: conversationParamsSchema,
+      query: includeQuerySchema,
+      body: createItemsSchema,
+      bodyPolicy: 'json',
+      response: itemList,
+      handler: ({ params, query, body }) => {
+        if (body.items === undefined) throw new InvalidRequestError("Missing required parameter: 'items'.", 'items', 'missing_required_parameter');
+        return manager.addItems(params.conversation_id, validateInputItems(body.items, 'items'), includeSet(query.include));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations/:conversation_id/items',
+      operationId: 'listConversationItems',
+      summary: "List a conversation's items.",
+      params: conversationParamsSchema,
+      query: listItemsQuerySchema,
+      bodyPolicy: 'none',
+      response: itemList,
+      handler: ({ params, query: { include, ...page } }) => manager.listItems(params.conversation_id, page, includeSet(include)),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations/:conversation_id/items/:item_id',
+      operationId: 'getConversationItem',
+      summary: 'Retrieve one item of a conversation.',
+      params: itemParamsSchema,
+      query: includeQuerySchema,
+      bodyPolicy: 'none',
+      response: item,
+      handler: ({ params, query }) => manager.getItem(params.conversation_id, params.item_id, includeSet(query.include)),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/conversations/:conversation_id/items/:item_id',
+      operationId: 'deleteConversationItem',
+      summary: 'Delete one item; answers with the conversation.',
+      params: itemParamsSchema,
+      bodyPolicy: 'none',
+      response: conversation,
+      handler: ({ params }) => manager.deleteItem(params.conversation_id, params.item_id),
+    }),
+  ];
 }

@@ -1,4 +1,4 @@
-import { migrate, type Platform, type ServiceInstance } from '@rgw/shared';
+import { migrate, routerFor, type Platform, type ServiceInstance } from '@rgw/shared';
 import { ConversationManager } from './conversation-manager.js';
 import { CONVERSATION_MIGRATIONS } from './conversation-migrations.js';
 import { conversationRoutes } from './conversation-routes.js';
@@ -8,5 +8,6 @@ import { ConversationStore } from './conversation-store.js';
 export async function createConversationsService(platform: Platform): Promise<ServiceInstance> {
   await migrate(platform.database, 'conversations', CONVERSATION_MIGRATIONS);
   const manager = new ConversationManager(new ConversationStore(platform.database));
-  return { name: 'conversations', routes: conversationRoutes(manager) };
+  const descriptors = conversationRoutes(manager);
+  return { name: 'conversations', routes: routerFor(descriptors, platform.config), descriptors };
 }

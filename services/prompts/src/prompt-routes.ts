@@ -1,50 +1,95 @@
-import { Router, type Request } from 'express';
-import { jsonObjectBody, validate } from '@rgw/shared';
+import { z } from 'zod';
+import { defineRoute, type AnyRoute } from '@rgw/shared';
 import type { PromptManager } from './prompt-manager.js';
-import { checkPromptId, createPromptSchema, getPromptQuerySchema, setDefaultVersionSchema, updatePromptSchema } from './prompt-schema.js';
+import { createPromptSchema, getPromptQuerySchema, promptParamsSchema, setDefaultVersionSchema, updatePromptSchema } from './prompt-schema.js';
 
-/** The /v1/prompts routes (Llama Stack's Prompts API): each handler validates, calls the manager, answers. */
-export function promptRoutes(manager: PromptManager): Router {
-  const router = Router();
+// Success bodies (Llama Stack's Prompt and ListPromptsResponse).
+const prompt = z.looseObject({ prompt_id: z.string(), prompt: z.string().nullable(), version: z.number().int(), variables: z.array(z.string()), is_default: z.boolean() });
+const promptList = z.looseObject({ data: z.array(prompt) });
 
-  router.post('/v1/prompts', async (req, res) => {
-    const body = validate(createPromptSchema, jsonObjectBody(req));
-    res.json(await manager.create(body.prompt, body.variables));
-  });
-
-  router.get('/v1/prompts', async (_req, res) => {
-    res.json(await manager.list());
-  });
-
-  router.get('/v1/prompts/:prompt_id', async (req, res) => {
-    const id = promptId(req);
-    const query = validate(getPromptQuerySchema, req.query);
-    res.json(await manager.get(id, query.version));
-  });
-
-  router.put('/v1/prompts/:prompt_id', async (req, res) => {
-    const id = promptId(req);
-    res.json(await manager.update(id, validate(updatePromptSchema, jsonObjectBody(req))));
-  });
-
-  router.delete('/v1/prompts/:prompt_id', async (req, res) => {
-    await manager.delete(promptId(req));
-    res.status(204).end();
-  });
-
-  router.put('/v1/prompts/:prompt_id/set-default-version', async (req, res) => {
-    const id = promptId(req);
-    const body = validate(setDefaultVersionSchema, jsonObjectBody(req));
-    res.json(await manager.setDefaultVersion(id, body.version));
-  });
-
-  router.get('/v1/prompts/:prompt_id/versions', async (req, res) => {
-    res.json(await manager.listVersions(promptId(req)));
-  });
-
-  return router;
-}
-
-function promptId(req: Request): string {
-  return checkPromptId(req.params.prompt_id as string);
+/** The /v1/prompts routes (Llama Stack's Prompts API, an extension to OpenAI's): each calls the manager. */
+export function promptRoutes(manager: PromptManager): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/prompts',
+      operationId: 'createPrompt',
+      summary: 'Create a prompt template (version 1).',
+      body: createPromptSchema,
+      bodyPolicy: 'json',
+      response: prompt,
+      extension: true,
+      handler: ({ body }) => manager.create(body.prompt, body.variables),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/prompts',
+      operationId: 'listPrompts',
+      summary: 'List every prompt at its default version.',
+      bodyPolicy: 'none',
+      response: promptList,
+      extension: true,
+      handler: () => manager.list(),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/prompts/:prompt_id',
+      operationId: 'getPrompt',
+      summary: 'Retrieve a prompt, at its default version or the one asked for.',
+      params: promptParamsSchema,
+      query: getPromptQuerySchema,
+      bodyPolicy: 'none',
+      response: prompt,
+      extension: true,
+      handler: ({ params, query }) => manager.get(params.prompt_id, query.version),
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/v1/prompts/:prompt_id',
+      operationId: 'updatePrompt',
+      summary: 'Add a version; `version` must name the latest one.',
+      params: promptParamsSchema,
+      body: updatePromptSchema,
+      bodyPolicy: 'json',
+      response: prompt,
+      extension: true,
+      handler: ({ params, body }) => manager.update(params.prompt_id, body),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/prompts/:prompt_id',
+      operationId: 'deletePrompt',
+      summary: 'Delete a prompt and all its versions.',
+      params: promptParamsSchema,
+      bodyPolicy: 'none',
+      status: 204,
+      extension: true,
+      handler: async ({ params }) => {
+        await manager.delete(params.prompt_id);
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/v1/prompts/:prompt_id/set-default-version',
+      operationId: 'setDefaultPromptVersion',
+      summary: 'Make an existing version the default.',
+      params: promptParamsSchema,
+      body: setDefaultVersionSchema,
+      bodyPolicy: 'json',
+      response: prompt,
+      extension: true,
+      handler: ({ params, body }) => manager.setDefaultVersion(params.prompt_id, body.version),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/prompts/:prompt_id/versions',
+      operationId: 'listPromptVersions',
+      summary: 'List every version of a prompt.',
+      params: promptParamsSchema,
+      bodyPolicy: 'none',
+      response: promptList,
+      extension: true,
+      handler: ({ params }) => manager.listVersions(params.prompt_id),
+    }),
+  ];
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidRequestError, PROMPT_VARIABLE_NAME, templateVariables } from '@rgw/shared';
+import { InvalidRequestError, PROMPT_VARIABLE_NAME, templateVariables, validate } from '@rgw/shared';
 
 // Request bodies of /v1/prompts, as Llama Stack's CreatePromptRequest, UpdatePromptBodyRequest and
 // SetDefaultVersionBodyRequest define them.
@@ -28,14 +28,14 @@ export const getPromptQuerySchema = z.object({
   version: z.coerce.number().int().min(1).max(MAX_PROMPT_VERSION).optional(),
 });
 
-const PROMPT_ID = /^pmpt_[0-9a-f]{48}$/;
+/** A prompt id must look like one: `pmpt_` and 48 hex digits (the only form we mint). */
+const promptId = z.string().regex(/^pmpt_[0-9a-f]{48}$/, "Expected an ID of the form 'pmpt_' followed by 48 hex digits.");
 
-/** A prompt id must look like one: `pmpt_` and 48 hex digits. */
+export const promptParamsSchema = z.object({ prompt_id: promptId });
+
+/** Checks a prompt id outside a route (400 naming `prompt_id`). */
 export function checkPromptId(id: string): string {
-  if (!PROMPT_ID.test(id)) {
-    throw new InvalidRequestError(`Invalid 'prompt_id': '${id}'. Expected an ID of the form 'pmpt_' followed by 48 hex digits.`, 'prompt_id', 'invalid_value');
-  }
-  return id;
+  return validate(promptId, id, 'prompt_id');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { migrate, type Platform, type ServiceInstance } from '@rgw/shared';
+import { migrate, routerFor, type Platform, type ServiceInstance } from '@rgw/shared';
 import { PromptManager } from './prompt-manager.js';
 import { PROMPT_MIGRATIONS } from './prompt-migrations.js';
 import { promptRoutes } from './prompt-routes.js';
@@ -8,5 +8,6 @@ import { PromptStore } from './prompt-store.js';
 export async function createPromptsService(platform: Platform): Promise<ServiceInstance> {
   await migrate(platform.database, 'prompts', PROMPT_MIGRATIONS);
   const manager = new PromptManager(new PromptStore(platform.database));
-  return { name: 'prompts', routes: promptRoutes(manager) };
+  const descriptors = promptRoutes(manager);
+  return { name: 'prompts', routes: routerFor(descriptors, platform.config), descriptors };
 }

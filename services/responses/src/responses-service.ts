@@ -1,4 +1,4 @@
-import { ConversationsClient, PromptsClient, type Platform, type ServiceInstance } from '@rgw/shared';
+import { ConversationsClient, PromptsClient, routerFor, type Platform, type ServiceInstance } from '@rgw/shared';
 import { BackgroundRunner } from './background/background-runner.js';
 import { RunNotifier } from './background/run-notifier.js';
 import { ConversationSource } from './context/conversation-source.js';
@@ -28,9 +28,11 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const prepare = { store, catalog: platform.catalog, registry, conversations, prompts };
   const runner = new BackgroundRunner({ store, queue: platform.queue, notifier: new RunNotifier(), engine, prepare, log });
   const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, log });
+  const descriptors = responsesRoutes(manager);
   return {
     name: 'responses',
-    routes: responsesRoutes(manager),
+    routes: routerFor(descriptors, platform.config),
+    descriptors,
     start: () => runner.start(),
     close: () => runner.close(),
   };

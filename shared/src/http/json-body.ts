@@ -1,13 +1,11 @@
-import type { Request } from 'express';
 import { InvalidRequestError } from '../errors.js';
 
 /**
- * The parsed JSON body of a request whose body must be an object. A request without a body is an
- * empty object (the service app's parser leaves `req.body` undefined then); an array, a string or
- * any other JSON value is refused.
+ * A parsed JSON body that must be an object. No body at all is an empty object (a `json` route
+ * reads a body-less request as undefined); an array, a string or any other JSON value is refused.
+ * (Nothing sets `req.body`: routes receive their body from their descriptor, register-routes.ts.)
  */
-export function jsonObjectBody(req: Request): Record<string, unknown> {
-  const body: unknown = req.body;
+export function jsonObject(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('The request body must be a JSON object.', null, 'invalid_body');

@@ -1,16 +1,25 @@
 import type { AddressInfo } from 'node:net';
 import { request, type Server } from 'node:http';
-import { Router } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logging.js';
-import { jsonObjectBody } from './json-body.js';
+import { jsonObject } from './json-body.js';
+import { routerFor } from './register-routes.js';
+import { defineRoute, type HttpMethod } from './route-descriptor.js';
 import { createServiceApp } from './service-app.js';
 
-// Echoes what the body parser left in req.body, and what jsonObjectBody makes of it.
-const routes = Router();
-routes.all('/echo', (req, res) => {
-  res.json({ raw: req.body === undefined ? 'undefined' : req.body, object: jsonObjectBody(req) });
-});
+// A `json` route without a schema echoes the parsed body, and what jsonObject makes of it.
+const methods: HttpMethod[] = ['get', 'post', 'delete'];
+const routes = routerFor(
+  methods.map((method) =>
+    defineRoute({
+      method,
+      path: '/echo',
+      bodyPolicy: 'json',
+      handler: ({ body }) => ({ raw: body === undefined ? 'undefined' : body, object: jsonObject(body) }),
+    }),
+  ),
+  { bodyLimitBytes: 1024 },
+);
 
 let server: Server;
 let origin: string;

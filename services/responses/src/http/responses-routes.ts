@@ -1,18 +1,13 @@
-import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { listQuerySchema, validate, type Logger } from '@rgw/shared';
+import { defineRoute, idSchema, listQuerySchema, oneOrMany, urlTextSchema, type AnyRoute } from '@rgw/shared';
 import type { ResponsesManager } from '../responses-manager.js';
-import { includeSchema } from '../wire/create-response-schema.js';
+import { INCLUDE_VALUES, createResponseSchema, inputTokensSchema } from '../wire/create-response-schema.js';
 import { abortOnClientGone, writeEventStream } from './event-stream.js';
 
-// `include` arrives as `include[]=a&include[]=b` (the SDK) or `include=a`.
-const includeQuery = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : [v]))
-  .pipe(includeSchema)
-  .optional();
-
+const includeQuery = oneOrMany(z.enum(INCLUDE_VALUES)).optional();
 const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const responseParams = z.object({ response_id: idSchema('response') });
 
 const retrieveQuery = z.object({
   include: includeQuery,
@@ -21,61 +16,109 @@ const retrieveQuery = z.object({
   include_obfuscation: booleanQuery.optional(),
 });
 
-const listQuery = listQuerySchema({ defaultLimit: 50, defaultOrder: 'desc', maxLimit: 100 }).extend({ model: z.string().min(1).optional() });
+const listQuery = listQuerySchema({ defaultLimit: 50, defaultOrder: 'desc', maxLimit: 100 }).extend({ model: urlTextSchema().optional() });
 const inputItemsQuery = listQuerySchema({ defaultLimit: 20, defaultOrder: 'desc', maxLimit: 100 }).extend({ include: includeQuery });
 
-function log(res: Response): Logger {
-  return res.locals.log as Logger;
-}
+// Success bodies, loose for now: enough to document the shape.
+const response = z.looseObject({ id: z.string(), object: z.literal('response'), status: z.string(), output: z.array(z.looseObject({ type: z.string() })) });
+const list = (item: z.ZodType) => z.looseObject({ object: z.literal('list'), data: z.array(item), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() });
 
 /** The HTTP surface of /v1/responses: parse, call the manager, write. */
-export function responsesRoutes(manager: ResponsesManager): Router {
-  const routes = Router();
-
-  routes.post('/v1/responses/input_tokens', async (req: Request, res: Response) => {
-    res.json(await manager.countInputTokens(req.body, res.locals.reqId as string));
-  });
-
-  routes.post('/v1/responses', async (req: Request, res: Response) => {
-    const { prepared, plan } = await manager.prepare(req.body, res.locals.reqId as string);
-    const client = abortOnClientGone(res);
-    if (prepared.body.background) {
-      const response = await manager.startBackground(prepared);
-      // The run belongs to the queue now: a client leaving only stops its view of the stream.
-      if (prepared.body.stream) return writeEventStream(res, manager.follow(response.id, client.signal), { holdStart: false, log: log(res) });
-      return res.json(response);
-    }
-    const opts = { signal: client.signal, requestId: res.locals.reqId as string };
-    if (prepared.body.stream) return writeEventStream(res, manager.runForeground(prepared, plan, opts), { holdStart: true, log: log(res) });
-    res.json(await manager.collect(prepared, plan, opts));
-  });
-
-  routes.get('/v1/responses', async (req: Request, res: Response) => {
-    const query = validate(listQuery, req.query);
-    res.json(await manager.list(query));
-  });
-
-  routes.get('/v1/responses/:id', async (req: Request, res: Response) => {
-    const query = validate(retrieveQuery, req.query);
-    const id = req.params.id as string;
-    if (!query.stream) return res.json(await manager.retrieve(id));
-    const client = abortOnClientGone(res);
-    const events = await manager.stream(id, query.starting_after ?? -1, client.signal);
-    await writeEventStream(res, events, { holdStart: false, log: log(res) });
-  });
-
-  routes.delete('/v1/responses/:id', async (req: Request, res: Response) => {
-    res.json(await manager.delete(req.params.id as string));
-  });
-
-  routes.get('/v1/responses/:id/input_items', async (req: Request, res: Response) => {
-    const query = validate(inputItemsQuery, req.query);
-    res.json(await manager.listInputItems(req.params.id as string, query));
-  });
-
-  routes.post('/v1/responses/:id/cancel', async (req: Request, res: Response) => {
-    res.json(await manager.cancel(req.params.id as string));
-  });
-
-  return routes;
+export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/responses/input_tokens',
+      operationId: 'countResponseInputTokens',
+      summary: 'Count the input tokens a create request would use.',
+      // The manager validates: its preparation is shared with POST /v1/responses.
+      body: { schema: inputTokensSchema, checkedBy: 'handler' },
+      bodyPolicy: 'json',
+      response: z.looseObject({ object: z.literal('response.input_tokens'), input_tokens: z.number().int() }),
+      handler: ({ body, ctx }) => manager.countInputTokens(body, ctx.requestId),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/responses',
+      operationId: 'createResponse',
+      summary: 'Create a model response (streaming with `stream: true`, queued with `background: true`).',
+      // The manager validates inside prepare(), which the background runner shares.
+      body: { schema: createResponseSchema, checkedBy: 'handler' },
+      bodyPolicy: 'json',
+      stream: true,
+      response,
+      handler: async ({ body, ctx, log, res }) => {
+        const { prepared, plan } = await manager.prepare(body, ctx.requestId);
+        const client = abortOnClientGone(res);
+        if (prepared.body.background) {
+          const created = await manager.startBackground(prepared);
+          // The run belongs to the queue now: a client leaving only stops its view of the stream.
+          if (prepared.body.stream) return writeEventStream(res, manager.follow(created.id, client.signal), { holdStart: false, log });
+          return created;
+        }
+        const opts = { signal: client.signal, requestId: ctx.requestId };
+        if (prepared.body.stream) return writeEventStream(res, manager.runForeground(prepared, plan, opts), { holdStart: true, log });
+        return manager.collect(prepared, plan, opts);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/responses',
+      operationId: 'listResponses',
+      summary: 'List stored responses, newest first.',
+      query: listQuery,
+      bodyPolicy: 'none',
+      response: list(response),
+      extension: true,
+      handler: ({ query }) => manager.list(query),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/responses/:response_id',
+      operationId: 'getResponse',
+      summary: 'Retrieve a response; with `stream=true`, replay a background response from `starting_after`.',
+      params: responseParams,
+      query: retrieveQuery,
+      bodyPolicy: 'none',
+      stream: true,
+      response,
+      handler: async ({ params, query, log, res }) => {
+        if (!query.stream) return manager.retrieve(params.response_id);
+        const client = abortOnClientGone(res);
+        const events = await manager.stream(params.response_id, query.starting_after ?? -1, client.signal);
+        await writeEventStream(res, events, { holdStart: false, log });
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/responses/:response_id',
+      operationId: 'deleteResponse',
+      summary: 'Delete a response.',
+      params: responseParams,
+      bodyPolicy: 'none',
+      response: z.looseObject({ id: z.string(), object: z.literal('response'), deleted: z.literal(true) }),
+      handler: ({ params }) => manager.delete(params.response_id),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/responses/:response_id/input_items',
+      operationId: 'listResponseInputItems',
+      summary: "List a response's input items.",
+      params: responseParams,
+      query: inputItemsQuery,
+      bodyPolicy: 'none',
+      response: list(z.looseObject({ id: z.string(), type: z.string() })),
+      handler: ({ params, query }) => manager.listInputItems(params.response_id, query),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/responses/:response_id/cancel',
+      operationId: 'cancelResponse',
+      summary: 'Cancel a background response.',
+      params: responseParams,
+      bodyPolicy: 'none',
+      response,
+      handler: ({ params }) => manager.cancel(params.response_id),
+    }),
+  ];
 }
