@@ -83,7 +83,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       stream: true,
       response,
       handler: async ({ params, query, log, res }) => {
-        if (!query.stream) return manager.retrieve(params.response_id);
+        if (!query.stream) return manager.retrieve(params.response_id, query.include);
         const client = abortOnClientGone(res);
         const events = await manager.stream(params.response_id, query.starting_after ?? -1, client.signal);
         await writeEventStream(res, events, { holdStart: false, log });
