@@ -16,10 +16,12 @@ export async function runService(name: ServiceName, factory: ServiceFactory, opt
   const spec = serviceSpec(name);
   const config = loadConfig();
   if (!config.gatewayUrl) {
-    throw new Error(
+    // A set-up mistake, not a crash: one plain line, no stack.
+    console.error(
       `GATEWAY_URL is not set: the ${name} service, run on its own, reaches the other services through the gateway. ` +
         'Set GATEWAY_URL (or gatewayUrl in CONFIG_FILE) to the gateway, e.g. GATEWAY_URL=http://127.0.0.1:8321',
     );
+    process.exit(2);
   }
   const port = process.env.PORT ? config.port : spec.defaultPort;
   const platform = await createPlatform(config, name);
