@@ -22,7 +22,6 @@ import {
   type Platform,
   type ServiceFactory,
   type ServiceInstance,
-  type ServiceName,
   type ServiceSpec,
 } from '@rgw/shared';
 import { chatCompletions, type PassThroughContext } from './inference/pass-through.js';
