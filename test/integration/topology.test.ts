@@ -75,9 +75,17 @@ async function cuttableRelay(target: URL): Promise<{ url: string; cut(): Promise
 }
 
 describe.skipIf(!rabbitUp)('health during a RabbitMQ outage', () => {
-  it('marks down only the service that uses the queue; the gateway stays ready, reporting it degraded', { timeout: 120_000 }, async () => {
+  it('marks down only the service that uses the queue; the gateway stays ready, reporting it degraded; a service down is not an upstream error', { timeout: 120_000 }, async () => {
     const relay = await cuttableRelay(new URL(TEST_AMQP_URL));
-    const env = (name: string) => ({ AMQP_URL: relay.url, KEY_PREFIX: `rgwtopo_${process.pid}`, DATA_DIR: mkdtempSync(join(tmpdir(), `rgw-${name}-`)), BACKEND_BASE_URL: '', CONFIG_FILE: '' });
+    // A provider that is never called: its static model lets a response get as far as its conversation.
+    const env = (name: string) => ({
+      AMQP_URL: relay.url,
+      KEY_PREFIX: `rgwtopo_${process.pid}`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), `rgw-${name}-`)),
+      BACKEND_BASE_URL: 'http://127.0.0.1:9/v1',
+      BACKEND_MODELS: 'static-model',
+      CONFIG_FILE: '',
+    });
     const gatewayPort = String(await freePort());
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const [responses, conversations] = await Promise.all(
@@ -123,5 +131,16 @@ describe.skipIf(!rabbitUp)('health during a RabbitMQ outage', () => {
     const created = await fetch(`${gateway.url}/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(created.status).toBe(200);
     expect((await fetch(`${gateway.url}/v1/prompts`)).status).toBe(200);
+
+    // One of our services down is our failure, not the model server's: no `x-error-source: upstream`.
+    await conversations!.stop();
+    const res = await fetch(`${gateway.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'static-model', input: 'hi', conversation: 'conv_gone' }),
+    });
+    expect([502, 503]).toContain(res.status);
+    expect(res.headers.get('x-error-source')).toBeNull();
+    expect(((await res.json()) as any).error.code).toBe('service_unreachable');
   });
 });
