@@ -21,9 +21,11 @@ function print(section: Section) {
 }
 
 /** Starts something and registers how to stop it, so that an error or Ctrl-C leaves nothing behind. */
-async function started<T extends { stop(): Promise<void> }>(thing: Promise<T>): Promise<T> {
+async function started<T extends { stop(): Promise<unknown> }>(thing: Promise<T>): Promise<T> {
   const t = await thing;
-  cleanup.push(() => t.stop());
+  cleanup.push(async () => {
+    await t.stop();
+  });
   return t;
 }
 

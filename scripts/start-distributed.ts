@@ -1,10 +1,10 @@
 /**
- * Runs the distributed topology on one machine for development: every service as its own process
- * on its default port, and the gateway proxying to them. Needs DATABASE_URL, REDIS_URL and AMQP_URL.
- * In production each of these runs as its own container (docker-compose.yml, deploy/helm).
+ * Runs the distributed topology on one machine for development: every service of the manifest as its
+ * own process on its default port, and the gateway (PORT, default 8321) proxying to them. Needs
+ * DATABASE_URL, REDIS_URL and AMQP_URL. In production each runs as its own container
+ * (docker-compose.yml, deploy/helm). When one process exits, the others are stopped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { SERVICE_DEFAULT_PORTS, SERVICE_NAMES } from '@rgw/shared';
+import { startDistributedTopology } from './launcher.js';
 
 const missing = ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL'].filter((name) => !process.env[name]);
 if (missing.length) {
@@ -12,31 +12,26 @@ if (missing.length) {
   process.exit(2);
 }
 
-const gatewayPort = process.env.PORT ?? '8321';
-const children: ChildProcess[] = [];
-const run = (entry: string, env: Record<string, string>) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { stdio: 'inherit', env: { ...process.env, ...env } });
-  child.on('exit', (code) => {
-    if (!stopping) {
-      console.error(`${entry} exited with ${code}; stopping the rest`);
-      stop();
-    }
-  });
-  children.push(child);
-};
-
-const serviceUrls: Record<string, string> = {};
-for (const name of SERVICE_NAMES) {
-  const port = String(SERVICE_DEFAULT_PORTS[name]);
-  serviceUrls[`${name.toUpperCase()}_SERVICE_URL`] = `http://127.0.0.1:${port}`;
-  run(`services/${name}/src/main.ts`, { PORT: port, GATEWAY_URL: `http://127.0.0.1:${gatewayPort}` });
-}
-run('gateway/src/main.ts', { PORT: gatewayPort, ...serviceUrls });
+const gatewayPort = process.env.PORT ? Number(process.env.PORT) : undefined;
+// PORT is the gateway's; each service gets its own from the manifest.
+const { PORT: _gatewayPort, ...env } = process.env as Record<string, string>;
+const topology = await startDistributedTopology(env, { ports: 'default', gatewayPort, nodeArgs: [] }).catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
+console.error(`distributed platform up: ${topology.url} (${topology.processes.map((p) => `${p.name} ${p.url}`).join(', ')})`);
 
 let stopping = false;
-function stop() {
+const stop = () => {
+  if (stopping) return;
   stopping = true;
-  for (const c of children) c.kill('SIGTERM');
+  void topology.stop().then(() => process.exit(0));
+};
+for (const p of topology.processes) {
+  p.child.once('exit', (code) => {
+    if (!stopping) console.error(`${p.name} exited with ${code}; stopping the rest`);
+    stop();
+  });
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -18,13 +18,17 @@ describe('gateway with a service down', () => {
     expect(gateway.mounted).toEqual(['conversations', 'prompts']);
   });
 
-  it('reports 503 from /health, naming the service', async () => {
+  // One service down must not fail the gateway's readiness probe: chat, models and the other services still work.
+  it('reports the service down in a 200 Degraded /health, naming it', async () => {
     const res = await fetch(`${gateway.url}/health`);
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(200);
     const body = (await res.json()) as any;
-    expect(body.status).toBe('Error');
-    expect(body.dependencies.services.responses.status).toBe('Error');
+    expect(body.status).toBe('Degraded');
+    expect(body.dependencies.services.responses).toMatchObject({ status: 'Error', placement: 'proxied' });
+    expect(body.dependencies.services.prompts).toMatchObject({ status: 'OK', placement: 'mounted' });
     expect(body.dependencies.database.status).toBe('OK');
+    expect(body.proxied).toEqual(['responses']);
+    expect(body.mounted).toEqual(['conversations', 'prompts']);
   });
 
   it('answers requests for that service with a 502 envelope and a request id', async () => {

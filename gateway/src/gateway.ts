@@ -1,8 +1,11 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
 import {
-  SERVICE_NAMES,
+  SERVICE_MANIFEST,
+  checkManifest,
   createPlatform,
+  placeServices,
+  routesOf,
   createServiceApp,
   errorMiddleware,
   listen,
@@ -14,23 +17,36 @@ import {
   toApiError,
   type Config,
   type Logger,
+  type Placement,
+  type PlacedService,
   type Platform,
+  type ServiceFactory,
   type ServiceInstance,
-  type ServiceName,
+  type ServiceSpec,
 } from '@rgw/shared';
 import { chatCompletions, type PassThroughContext } from './inference/pass-through.js';
 import { embeddings } from './inference/embeddings.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { modelsRoutes } from './routes/models-routes.js';
 import { serviceProxy } from './service-proxy.js';
-import { SERVICE_FACTORIES } from './service-registry.js';
+import { checkFactories, SERVICE_FACTORIES } from './service-registry.js';
 
 export interface Gateway {
   url: string;
   platform: Platform;
-  /** Which services run in this process; the rest are proxied to their URLs. */
-  mounted: ServiceName[];
+  /** The api services running in this process; the rest are proxied to their URLs. */
+  mounted: string[];
+  /** Where each service of the manifest runs (mounted, proxied, in-process or external worker). */
+  placements: PlacedService[];
   close(): Promise<void>;
+}
+
+/** What the gateway runs: the real manifest and registry, or a test's own. */
+export interface GatewayServices {
+  manifest: readonly ServiceSpec[];
+  factories: Readonly<Record<string, ServiceFactory>>;
+  /** Per-service factory options (e.g. the server tools of the responses service). */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 type InferenceHandler = (req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string) => Promise<void>;
@@ -43,39 +59,50 @@ const INFERENCE: Record<string, InferenceHandler> = {
 };
 
 /**
- * Starts the gateway. Every service whose URL is configured is proxied to; every other one is
- * created here and mounted in-process, so one process with no URLs is the embedded platform.
+ * Starts the gateway. Each api service of the manifest whose URL is configured is proxied to; every
+ * other one is created here and mounted in-process, so one process with no URLs is the embedded
+ * platform. Workers run here too unless WORKERS=external.
  */
-export async function startGateway(config: Config, opts: { logger?: Logger } = {}): Promise<Gateway> {
+export async function startGateway(config: Config, opts: { logger?: Logger; services?: GatewayServices } = {}): Promise<Gateway> {
+  const services: GatewayServices = opts.services ?? { manifest: SERVICE_MANIFEST, factories: SERVICE_FACTORIES };
+  checkManifest(services.manifest);
+  checkFactories(services.manifest, services.factories);
+  const placements = placeServices(services.manifest, { serviceUrls: config.serviceUrls, workers: config.workers });
+  const routes = routesOf(services.manifest);
   let url = '';
   const platform = await createPlatform(config, 'gateway', { logger: opts.logger, gatewayUrl: () => url });
   const logger = platform.logger;
   const instances: ServiceInstance[] = [];
-  const mounts = {} as Record<ServiceName, RequestListener>;
+  const mounts: Record<string, RequestListener> = {};
   try {
-    for (const name of SERVICE_NAMES) {
-      const remote = config.serviceUrls[name];
-      if (remote) {
-        const proxy = serviceProxy(name, remote, logger);
-        mounts[name] = (req, res) => {
+    for (const { spec, placement, url: remote } of placements) {
+      if (placement === 'external') continue;
+      if (placement === 'proxied') {
+        const proxy = serviceProxy(spec.name, remote!, logger);
+        mounts[spec.name] = (req, res) => {
           assignRequestId(req, res);
           proxy(req, res);
         };
-      } else {
-        const instance = await SERVICE_FACTORIES[name](platform);
-        instances.push(instance);
-        mounts[name] = createServiceApp({ logger, bodyLimitBytes: config.bodyLimitBytes, routes: instance.routes });
+        continue;
+      }
+      const instance = await services.factories[spec.name]!(platform, services.options?.[spec.name]);
+      instances.push(instance);
+      if (placement === 'mounted') {
+        if (!instance.routes) throw new Error(`api service '${spec.name}' has no routes to mount`);
+        mounts[spec.name] = createServiceApp({ logger, bodyLimitBytes: config.bodyLimitBytes, routes: instance.routes });
       }
     }
   } catch (err) {
+    for (const instance of instances) await instance.close?.().catch(() => {});
     await platform.close();
     throw err;
   }
+  const names = (p: Placement) => placements.filter((s) => s.placement === p).map((s) => s.spec.name);
 
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(logger));
-  app.use(healthRoutes(platform, config.serviceUrls));
+  app.use(healthRoutes(platform, placements));
   app.use(modelsRoutes(platform.catalog));
   app.use(notFoundHandler);
   app.use(errorMiddleware(logger));
@@ -112,15 +139,19 @@ export async function startGateway(config: Config, opts: { logger?: Logger } = {
       );
       return;
     }
-    const service = serviceForPath(path);
-    if (service) return mounts[service](req, res);
+    const service = serviceForPath(path, routes);
+    if (service) return mounts[service]!(req, res);
     app(req, res);
   };
 
   const server = await listen(handler, config.port, config.host);
   url = server.url;
   for (const instance of instances) await instance.start?.();
-  logger.info({ url, mounted: instances.map((i) => i.name), proxied: config.serviceUrls }, 'gateway listening');
+  // Says which service runs where, so a service that was meant to be proxied but is mounted shows.
+  logger.info(
+    { url, mounted: names('mounted'), proxied: Object.fromEntries(placements.filter((p) => p.url).map((p) => [p.spec.name, p.url])), workers: { inProcess: names('in-process'), external: names('external') } },
+    'gateway listening',
+  );
   if (config.providers.length === 0) {
     logger.warn('no model provider configured: set BACKEND_BASE_URL (and BACKEND_API_KEY) or CONFIG_FILE to serve models');
   }
@@ -129,7 +160,8 @@ export async function startGateway(config: Config, opts: { logger?: Logger } = {
   return {
     url,
     platform,
-    mounted: instances.map((i) => i.name),
+    mounted: names('mounted'),
+    placements,
     close: () =>
       (closing ??= (async () => {
         await server.close(config.shutdownTimeoutMs);

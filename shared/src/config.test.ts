@@ -37,6 +37,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
   });
 
+  it('reads GATEWAY_URL and WORKERS from the environment or the file, with no guessed gateway URL', () => {
+    expect(loadConfig({})).toMatchObject({ gatewayUrl: undefined, workers: 'in-process' });
+    expect(loadConfig({ GATEWAY_URL: 'http://gw:8321', WORKERS: 'external' })).toMatchObject({ gatewayUrl: 'http://gw:8321', workers: 'external' });
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'gatewayUrl: http://gateway:8321\nworkers: external\n');
+    expect(loadConfig({ CONFIG_FILE: file })).toMatchObject({ gatewayUrl: 'http://gateway:8321', workers: 'external' });
+    expect(() => loadConfig({ WORKERS: 'sometimes' })).toThrow(/WORKERS/);
+    expect(() => loadConfig({ GATEWAY_URL: 'gateway' })).toThrow(/GATEWAY_URL/);
+  });
+
   it('parses sizes', () => {
     expect(parseSize('50mb')).toBe(52428800);
     expect(parseSize('512KB')).toBe(524288);

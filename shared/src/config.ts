@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { SERVICE_NAMES, type ServiceName } from './route-table.js';
+import { SERVICE_MANIFEST, serviceUrlVariable, type ServiceName } from './service-manifest.js';
+
+const API_SERVICE_NAMES = SERVICE_MANIFEST.filter((s) => s.role === 'api').map((s) => s.name) as [ServiceName, ...ServiceName[]];
 
 const providerSchema = z.strictObject({
   /** Used in `provider/model` addressing and in health output. */
@@ -28,7 +30,9 @@ const fileSchema = z.strictObject({
   modelCacheTtlSeconds: z.number().positive().optional(),
   upstreamTimeoutMs: z.number().int().positive().optional(),
   providers: z.array(providerSchema).default([]),
-  services: z.partialRecord(z.enum(SERVICE_NAMES), z.string().url()).optional(),
+  services: z.partialRecord(z.enum(API_SERVICE_NAMES), z.string().url()).optional(),
+  gatewayUrl: z.string().url().optional(),
+  workers: z.enum(['in-process', 'external']).optional(),
 });
 
 export interface Config {
@@ -48,6 +52,16 @@ export interface Config {
   providers: ProviderConfig[];
   /** Base URLs of services run as their own processes; a service without one is mounted in-process. */
   serviceUrls: Partial<Record<ServiceName, string>>;
+  /**
+   * The gateway's URL (GATEWAY_URL), through which a service run as its own process reaches the
+   * others. Required by the service runner; the gateway itself uses its own address.
+   */
+  gatewayUrl?: string;
+  /**
+   * WORKERS: `in-process` (default) runs every worker of the manifest inside the gateway;
+   * `external` means each runs as its own process (distributed), so the gateway starts none.
+   */
+  workers: 'in-process' | 'external';
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -103,10 +117,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const serviceUrls: Partial<Record<ServiceName, string>> = { ...file.services };
-  for (const name of SERVICE_NAMES) {
-    const url = env[`${name.toUpperCase()}_SERVICE_URL`];
+  for (const name of API_SERVICE_NAMES) {
+    const url = env[serviceUrlVariable(name)];
     if (url) serviceUrls[name] = url;
   }
+  const workers = env.WORKERS || file.workers || 'in-process';
+  if (workers !== 'in-process' && workers !== 'external') throw new Error(`WORKERS must be 'in-process' or 'external', got '${workers}'`);
+  const gatewayUrl = env.GATEWAY_URL || file.gatewayUrl;
+  if (gatewayUrl && !URL.canParse(gatewayUrl)) throw new Error(`GATEWAY_URL must be a URL, got '${gatewayUrl}'`);
 
   const bodyLimit = env.BODY_LIMIT ?? file.bodyLimit ?? '50mb';
   return {
@@ -124,5 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: intFromEnv(env, 'SHUTDOWN_TIMEOUT_MS') ?? 10_000,
     providers,
     serviceUrls,
+    gatewayUrl,
+    workers,
   };
 }

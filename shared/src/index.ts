@@ -5,6 +5,7 @@ export * from './logging.js';
 export * from './pagination.js';
 export * from './platform.js';
 export * from './route-table.js';
+export * from './service-manifest.js';
 export * from './request-context.js';
 export * from './cache/cache.js';
 export * from './cache/memory-cache.js';

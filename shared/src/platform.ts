@@ -10,7 +10,7 @@ import { ModelCatalog } from './providers/model-catalog.js';
 import { AmqpQueue } from './queue/amqp-queue.js';
 import { DatabaseQueue } from './queue/database-queue.js';
 import type { TopicQueue } from './queue/queue.js';
-import type { ServiceName } from './route-table.js';
+import type { PlatformPart, ServiceName } from './service-manifest.js';
 import type { RouteDescriptor } from './http/route-descriptor.js';
 
 /**
@@ -45,7 +45,13 @@ export async function createPlatform(config: Config, name: string, opts: { logge
       : await DatabaseQueue.open(database, logger, { shutdownGraceMs });
     opened.push(queue);
     const catalog = new ModelCatalog(config.providers, cache, config.modelCacheTtlMs, logger);
-    const gatewayUrl = opts.gatewayUrl ?? (() => process.env.GATEWAY_URL ?? `http://127.0.0.1:${config.port}`);
+    // Never a guess: defaulting to this process's own port made a lone service call itself.
+    const gatewayUrl =
+      opts.gatewayUrl ??
+      (() => {
+        if (!config.gatewayUrl) throw new Error('GATEWAY_URL is not configured: a service run on its own reaches the other services through the gateway');
+        return config.gatewayUrl;
+      });
     return {
       config,
       logger,
@@ -72,25 +78,47 @@ export async function createPlatform(config: Config, name: string, opts: { logge
 /** One service as the gateway mounts it (embedded) or its own process serves it (distributed). */
 export interface ServiceInstance {
   name: ServiceName;
-  /** Routes with their full public paths (`/v1/...`), identical in both modes. */
-  routes: Router;
-  /** The same routes as data (method, path, schemas): the source of the API description. */
-  descriptors: RouteDescriptor[];
+  /** Routes with their full public paths (`/v1/...`), identical in both modes; none for a worker. */
+  routes?: Router;
+  /** The same routes as data (method, path, schemas): the source of the API description; none for a worker. */
+  descriptors?: RouteDescriptor[];
   /** Starts background consumers (queue workers); called once the process is ready. */
   start?(): Promise<void>;
   close?(): Promise<void>;
 }
 
-export type ServiceFactory = (platform: Platform) => Promise<ServiceInstance>;
+/** Creates a service on a platform; `options` are the service's own (e.g. the server tools a responses process offers). */
+export type ServiceFactory<Options = any> = (platform: Platform, options?: Options) => Promise<ServiceInstance>;
 
 export interface DependencyStatus {
   status: 'OK' | 'Error';
   kind?: string;
   error?: string;
+  /** False for a part this process opened but none of its services uses: reported, never fatal. */
+  required?: boolean;
+}
+
+/**
+ * The health of a process from its platform parts: each part is pinged and reported, but only a part
+ * in `uses` (what the process's services actually need) makes it unhealthy. So a RabbitMQ outage
+ * leaves a conversations process, which never touches the queue, healthy.
+ */
+export async function processHealth(
+  platform: Platform,
+  uses: Iterable<PlatformPart>,
+): Promise<{ ok: boolean; dependencies: Record<PlatformPart, DependencyStatus> }> {
+  const used = new Set(uses);
+  const deps = await platformHealth(platform);
+  let ok = true;
+  for (const part of Object.keys(deps) as PlatformPart[]) {
+    if (!used.has(part)) deps[part] = { ...deps[part], required: false };
+    else if (deps[part].status !== 'OK') ok = false;
+  }
+  return { ok, dependencies: deps };
 }
 
 /** Pings the platform's own parts, each bounded so a hung dependency reports instead of hanging /health. */
-export async function platformHealth(platform: Platform): Promise<Record<string, DependencyStatus>> {
+export async function platformHealth(platform: Platform): Promise<Record<PlatformPart, DependencyStatus>> {
   const check = async (kind: string, ping: () => Promise<void>): Promise<DependencyStatus> => {
     try {
       await withTimeout(ping(), 2000);

@@ -6,7 +6,8 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freshPostgres, TEST_PG_URL } from './postgres.js';
-import { freePort, spawnTs, waitHealthy, type ManagedProcess } from './process-harness.js';
+import { startDistributedTopology, startEmbeddedGateway } from '../../scripts/launcher.js';
+import type { ManagedProcess } from './process-harness.js';
 
 export type Mode = 'embedded' | 'distributed';
 
@@ -28,13 +29,10 @@ export { TEST_PG_URL };
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-const SERVICES = ['responses', 'conversations', 'prompts'] as const;
-
 /** The embedded platform exactly as `npm start` runs it: one process, SQLite in a fresh DATA_DIR. */
 export async function startEmbedded(env: Record<string, string>, logDir: string): Promise<RunningPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rgw-embedded-'));
-  const gateway = await spawnTs('embedded-gateway', 'gateway/src/main.ts', { ...env, DATA_DIR: dataDir }, logDir);
-  await waitHealthy(gateway);
+  const gateway = await startEmbeddedGateway('embedded-gateway', { ...env, DATA_DIR: dataDir }, { logDir });
   return {
     mode: 'embedded',
     origin: gateway.url,
@@ -75,25 +73,16 @@ export async function startDistributed(env: Record<string, string>, logDir: stri
     KEY_PREFIX: `rgwtest_${suffix}`,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'rgw-distributed-')),
   };
-  const processes: ManagedProcess[] = [];
+  let topology: Awaited<ReturnType<typeof startDistributedTopology>> | undefined;
   const stop = async () => {
-    await Promise.all(processes.reverse().map((p) => p.stop()));
+    await topology?.stop();
     rmSync(shared.DATA_DIR, { recursive: true, force: true });
     await database.drop();
   };
   try {
-    const gatewayPort = String(await freePort());
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const services = await Promise.all(
-      SERVICES.map((name) => spawnTs(`distributed-${name}`, `services/${name}/src/main.ts`, { ...shared, GATEWAY_URL: gatewayUrl }, logDir)),
-    );
-    processes.push(...services);
-    await Promise.all(services.map((s) => waitHealthy(s)));
-    const serviceUrls = Object.fromEntries(SERVICES.map((name, i) => [`${name.toUpperCase()}_SERVICE_URL`, services[i]!.url]));
-    const gateway = await spawnTs('distributed-gateway', 'gateway/src/main.ts', { ...shared, ...serviceUrls, PORT: gatewayPort }, logDir);
-    processes.push(gateway);
-    await waitHealthy(gateway);
-    return { mode: 'distributed', origin: gateway.url, baseURL: `${gateway.url}/v1`, processes, stop };
+    // Every service of the manifest as its own process, the gateway proxying to each (scripts/launcher.ts).
+    topology = await startDistributedTopology(shared, { logDir, namePrefix: 'distributed-' });
+    return { mode: 'distributed', origin: topology.url, baseURL: `${topology.url}/v1`, processes: topology.processes, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

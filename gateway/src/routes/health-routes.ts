@@ -1,22 +1,48 @@
-import { Router } from 'express';
-import { livenessHandler, platformHealth, withTimeout, type DependencyStatus, type Platform, type ServiceName } from '@rgw/shared';
+import { Router, type Response } from 'express';
+import {
+  GATEWAY_USES,
+  livenessHandler,
+  processHealth,
+  withTimeout,
+  type DependencyStatus,
+  type PlacedService,
+  type Platform,
+  type PlatformPart,
+} from '@rgw/shared';
+
+/** A service as the gateway's /health reports it: where it runs and, for a proxied one, its own health. */
+export interface ServiceHealth extends DependencyStatus {
+  placement: PlacedService['placement'];
+}
 
 /**
- * GET /health and /v1/health: `{status, dependencies}`. The platform's own parts and every remote
- * service are required (503 when one is down); providers are reported but not required, since the
- * others keep serving when one model server is away.
+ * GET /health and /v1/health: `{status, dependencies, mounted, proxied, workers}`.
+ * - 503 `Error` only when a platform part that this process uses is down (the gateway's cache, plus
+ *   what its mounted services and in-process workers use); a part nobody here uses is reported only.
+ * - A proxied service that is down makes it 200 `Degraded`, not 503: used as a readiness probe, a 503
+ *   would take chat, models and every other service down with the one that failed.
+ * - Providers are reported, never required (the others keep serving when one model server is away).
  */
-export function healthRoutes(platform: Platform, remoteServices: Partial<Record<ServiceName, string>>): Router {
+export function healthRoutes(platform: Platform, placements: readonly PlacedService[]): Router {
+  const local = placements.filter((p) => p.placement === 'mounted' || p.placement === 'in-process');
+  const uses = new Set<PlatformPart>([...GATEWAY_USES, ...local.flatMap((p) => p.spec.uses)]);
   const router = Router();
-  const handler = async (_req: unknown, res: import('express').Response) => {
+  const handler = async (_req: unknown, res: Response) => {
     const [own, providers, services] = await Promise.all([
-      platformHealth(platform),
+      processHealth(platform, uses),
       platform.catalog.providerStatus().catch(() => ({})),
-      remoteStatus(remoteServices),
+      servicesHealth(placements),
     ]);
-    const required = [...Object.values(own), ...Object.values(services)];
-    const ok = required.every((d) => d.status === 'OK');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'OK' : 'Error', dependencies: { ...own, services, providers } });
+    const servicesOk = Object.values(services).every((s) => s.status === 'OK');
+    const status = !own.ok ? 'Error' : servicesOk ? 'OK' : 'Degraded';
+    const names = (...wanted: PlacedService['placement'][]) => placements.filter((p) => wanted.includes(p.placement)).map((p) => p.spec.name);
+    res.status(own.ok ? 200 : 503).json({
+      status,
+      dependencies: { ...own.dependencies, services, providers },
+      mounted: names('mounted'),
+      proxied: names('proxied'),
+      workers: { 'in-process': names('in-process'), external: names('external') },
+    });
   };
   router.get('/livez', livenessHandler);
   router.get('/health', handler);
@@ -24,14 +50,20 @@ export function healthRoutes(platform: Platform, remoteServices: Partial<Record<
   return router;
 }
 
-async function remoteStatus(urls: Partial<Record<ServiceName, string>>): Promise<Record<string, DependencyStatus>> {
+/**
+ * Every service of the manifest: a proxied one by asking its /health; one running here is as healthy
+ * as this process; an external worker is not reachable from here (its own /health is for its probes).
+ */
+async function servicesHealth(placements: readonly PlacedService[]): Promise<Record<string, ServiceHealth>> {
   const entries = await Promise.all(
-    Object.entries(urls).map(async ([name, url]): Promise<[string, DependencyStatus]> => {
+    placements.map(async ({ spec, placement, url }): Promise<[string, ServiceHealth]> => {
+      if (placement !== 'proxied') return [spec.name, { status: 'OK', kind: spec.role, placement }];
       try {
         const res = await withTimeout(fetch(new URL('/health', url)), 2000);
-        return [name, res.ok ? { status: 'OK', kind: 'remote' } : { status: 'Error', kind: 'remote', error: `HTTP ${res.status}` }];
+        await res.body?.cancel();
+        return [spec.name, res.ok ? { status: 'OK', kind: 'remote', placement } : { status: 'Error', kind: 'remote', placement, error: `HTTP ${res.status}` }];
       } catch (err) {
-        return [name, { status: 'Error', kind: 'remote', error: (err as Error).message }];
+        return [spec.name, { status: 'Error', kind: 'remote', placement, error: (err as Error).message }];
       }
     }),
   );

@@ -1,4 +1,4 @@
-import { ApiError, BadGatewayError } from '../errors.js';
+import { ApiError, GatewayTimeoutError, ServiceUnreachableError } from '../errors.js';
 import { REQUEST_ID_HEADER } from '../http/request-id.js';
 
 /** Per-call options of the service clients. */
@@ -48,8 +48,12 @@ export async function gatewayRequest<T>(transport: ClientTransport, req: Gateway
       signal: req.signal,
     });
   } catch (err) {
-    if (req.signal?.aborted) throw err;
-    throw new BadGatewayError(`The ${req.service} service is unreachable (${(err as Error).message}).`, 'service_unreachable');
+    // Our own service failing is ours to report: no `x-error-source: upstream` (that means the model server).
+    if (req.signal?.aborted) {
+      if ((req.signal.reason as Error | undefined)?.name === 'TimeoutError') throw new GatewayTimeoutError(`The ${req.service} service did not answer in time.`);
+      throw err;
+    }
+    throw new ServiceUnreachableError(`The ${req.service} service is unreachable (${(err as Error).message}).`);
   }
   const text = await res.text();
   if (!res.ok) throw errorFromResponse(res.status, text, req.service);
@@ -57,7 +61,7 @@ export async function gatewayRequest<T>(transport: ClientTransport, req: Gateway
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new BadGatewayError(`The ${req.service} service sent a body that is not JSON.`, 'invalid_service_response');
+    throw new ServiceUnreachableError(`The ${req.service} service sent a body that is not JSON.`, 'invalid_service_response');
   }
 }
 

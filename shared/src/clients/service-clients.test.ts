@@ -110,6 +110,16 @@ describe('ConversationsClient', () => {
     const err = await rejection(offline.getConversation('conv_1'));
     expect(err.status).toBe(502);
     expect(err.code).toBe('service_unreachable');
+    // Our own service being down is not a model-server failure: no upstream marker.
+    expect(err.headers).toEqual({});
+  });
+
+  it('answers 504 without the upstream marker when the service does not answer in time', async () => {
+    const hung = new ConversationsClient({ baseUrl: () => 'http://127.0.0.1:1', fetch: (_url, init) => new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason))) });
+    const err = await rejection(hung.getConversation('conv_1', { signal: AbortSignal.timeout(20) }));
+    expect(err.status).toBe(504);
+    expect(err.code).toBe('service_timeout');
+    expect(err.headers).toEqual({});
   });
 });
 
