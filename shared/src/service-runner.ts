@@ -23,7 +23,7 @@ export async function runService(name: ServiceName, factory: ServiceFactory): Pr
     res.status(ok ? 200 : 503).json({ status: ok ? 'OK' : 'Error', dependencies: deps });
   });
   routes.use(instance.routes);
-  const server = await listen(createServiceApp({ logger: platform.logger, bodyLimitBytes: config.bodyLimitBytes, routes }), port, config.host);
+  const server = await listen(createServiceApp({ logger: platform.logger, bodyLimitBytes: config.bodyLimitBytes, routes }), port, config.host, config);
   await instance.start?.();
   platform.logger.info({ url: server.url, service: name }, 'service listening');
   onShutdownSignal(platform.logger, config.shutdownTimeoutMs, async () => {
