@@ -33,5 +33,6 @@ export * from './clients/prompt-template.js';
 export * from './db/db-errors.js';
 export * from './http/json-body.js';
 export * from './http/safe-json.js';
+export * from './http/safe-id.js';
 export * from './wire/include-values.js';
 export * from './wire/metadata.js';
