@@ -32,6 +32,21 @@ export type ChatScript =
   | { type: 'error'; status: number; body: unknown }
   | { type: 'hang' };
 
+/**
+ * A raw reply for the next request to `path`, whatever its body: `prefix`, then `fill` repeated up
+ * to `fillBytes`, then `suffix`, written in 64 KB chunks that stop when the client goes away. For
+ * replies too large or too broken for the scripted shapes (a 100 MB error page, a 9 MB SSE line).
+ */
+export interface RawReply {
+  path: string;
+  status: number;
+  contentType?: string;
+  prefix?: string;
+  fill?: string;
+  fillBytes?: number;
+  suffix?: string;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -50,6 +65,7 @@ export class MockModelServer {
   private script: ChatScript[] = [];
   private modelsDown = false;
   private hanging = new Set<ServerResponse>();
+  private raw: RawReply[] = [];
   models: string[];
   chunkDelayMs: number;
   /** Resolves when a hung request's client went away (for abort tests). */
@@ -83,6 +99,7 @@ export class MockModelServer {
 
   reset(): void {
     this.script = [];
+    this.raw = [];
     this.requests.length = 0;
     this.modelsDown = false;
     this.abortedCount = 0;
@@ -111,6 +128,8 @@ export class MockModelServer {
     }
     if (path.startsWith('/__control/')) return this.control(path, body, res);
     this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+    const rawAt = this.raw.findIndex((r) => r.path === path);
+    if (rawAt !== -1) return writeRaw(res, this.raw.splice(rawAt, 1)[0]!);
 
     if (req.method === 'GET' && path === '/v1/models') {
       if (this.modelsDown) return json(res, 503, { error: { message: 'mock: models unavailable' } });
@@ -124,6 +143,10 @@ export class MockModelServer {
   private control(path: string, body: any, res: ServerResponse): void {
     if (path === '/__control/script') {
       this.enqueue(...(body.steps as ChatScript[]));
+      return json(res, 200, { ok: true });
+    }
+    if (path === '/__control/raw') {
+      this.raw.push(body as RawReply);
       return json(res, 200, { ok: true });
     }
     if (path === '/__control/reset') {
@@ -230,6 +253,19 @@ function splitWords(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [text];
 }
 
+async function writeRaw(res: ServerResponse, reply: RawReply): Promise<void> {
+  res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' });
+  const write = async (text: string) => {
+    if (res.destroyed) return;
+    if (!res.write(text)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+  };
+  await write(reply.prefix ?? '');
+  const fill = reply.fill || 'x';
+  const chunk = fill.repeat(Math.max(1, Math.floor(65536 / fill.length)));
+  for (let sent = 0; sent < (reply.fillBytes ?? 0) && !res.destroyed; sent += chunk.length) await write(chunk);
+  if (!res.destroyed) res.end(reply.suffix ?? '');
+}
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -251,6 +287,11 @@ export class MockControl {
 
   reset(): Promise<void> {
     return this.post('reset');
+  }
+
+  /** The next request to `reply.path` gets this raw reply (see RawReply). */
+  raw(reply: RawReply): Promise<void> {
+    return this.post('raw', reply);
   }
 
   setModelsDown(down: boolean): Promise<void> {
