@@ -257,7 +257,16 @@ async function writeRaw(res: ServerResponse, reply: RawReply): Promise<void> {
   res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' });
   const write = async (text: string) => {
     if (res.destroyed) return;
-    if (!res.write(text)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+    if (res.write(text)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
   };
   await write(reply.prefix ?? '');
   const fill = reply.fill || 'x';
