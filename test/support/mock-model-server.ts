@@ -78,7 +78,14 @@ export class MockModelServer {
 
   static async start(opts: MockOptions = {}, port = 0): Promise<MockModelServer> {
     let mock!: MockModelServer;
-    const server = http.createServer((req, res) => mock.handle(req, res));
+    // A request the mock cannot make sense of (the fuzz suite sends odd shapes through) is a 500
+    // from the model server, never a hung request or an unhandled rejection in the test runner.
+    const server = http.createServer((req, res) =>
+      mock.handle(req, res).catch((err: Error) => {
+        if (!res.headersSent) json(res, 500, { error: { message: `mock: ${err.message}`, type: 'server_error' } });
+        else res.destroy();
+      }),
+    );
     mock = new MockModelServer(server, opts);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return mock;
@@ -226,7 +233,7 @@ export class MockModelServer {
       return json(res, 404, { error: { message: `mock: model '${body?.model}' not found`, code: 'model_not_found' } });
     }
     const inputs: unknown[] = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
-    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(JSON.stringify(input), body.dimensions ?? 8) }));
+    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(JSON.stringify(input), Math.min(Number(body.dimensions) || 8, 4096)) }));
     json(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
   }
 }
@@ -243,10 +250,11 @@ export function fakeEmbedding(text: string, dims: number): number[] {
 }
 
 function lastUserText(messages: any[]): string {
-  const last = [...(messages ?? [])].reverse().find((m) => m.role === 'user');
+  const last = [...(Array.isArray(messages) ? messages : [])].reverse().find((m) => m?.role === 'user');
   if (!last) return '';
   if (typeof last.content === 'string') return last.content;
-  return (last.content ?? []).filter((p: any) => p.type === 'text').map((p: any) => p.text).join(' ');
+  if (!Array.isArray(last.content)) return '';
+  return last.content.filter((p: any) => p?.type === 'text').map((p: any) => String(p.text)).join(' ');
 }
 
 function splitWords(text: string): string[] {
