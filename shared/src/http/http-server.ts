@@ -52,6 +52,14 @@ export async function listen(handler: RequestListener, port: number, host: strin
   };
 }
 
+// Node's own choice of status for each parser error, kept, with our message and code.
+const BAD_REQUEST = [400, 'Bad Request', 'The request is not valid HTTP/1.1.', 'bad_http_request'] as const;
+const PARSER_ERRORS: Record<string, readonly [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large.', 'headers_too_large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'The chunk extensions of the request are too large.', 'request_too_large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request was not received in time.', 'request_timeout'],
+};
+
 /**
  * Node's HTTP parser refused the request (malformed, headers too large, too slow): answer in the
  * envelope with a request id on the raw socket, as Node itself would answer with an empty body.
@@ -62,12 +70,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     socket.destroy();
     return;
   }
-  const [status, reason, message, code] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'The request headers are too large.', 'headers_too_large']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'The request was not received in time.', 'request_timeout']
-        : [400, 'Bad Request', 'The request is not valid HTTP/1.1.', 'bad_http_request'];
+  const [status, reason, message, code] = PARSER_ERRORS[err.code ?? ''] ?? BAD_REQUEST;
   const body = JSON.stringify(new ApiError(status, message, { code }).toBody());
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
