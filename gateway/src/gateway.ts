@@ -78,7 +78,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     for (const { spec, placement, url: remote } of placements) {
       if (placement === 'external') continue;
       if (placement === 'proxied') {
-        const proxy = serviceProxy(spec.name, remote!, logger);
+        const proxy = serviceProxy(spec.name, remote!, logger, config.proxyTimeoutMs);
         mounts[spec.name] = (req, res) => {
           assignRequestId(req, res);
           proxy(req, res);
@@ -111,6 +111,28 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     catalog: platform.catalog,
     bodyLimitBytes: config.bodyLimitBytes,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
+    upstreamMaxBodyBytes: config.upstreamMaxBodyBytes,
+  };
+
+  /** The one error path of the inference handlers: the envelope, or nothing when nobody is left to answer. */
+  const failInference = (req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, path: string) => {
+    // The client went away (and its upstream call was aborted). `req.socket` is null once Node has
+    // let go of the connection, so it is not trusted to be there.
+    if (res.destroyed || !req.socket || req.socket.destroyed) {
+      logger.info({ reqId: requestId, url: path, error: (err as Error).message }, 'client disconnected');
+      return;
+    }
+    const apiError = toApiError(err, config.bodyLimitBytes);
+    if (apiError.status >= 500 && apiError.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error');
+    else logger.info({ reqId: requestId, url: path, status: apiError.status, error: apiError.message }, 'request failed');
+    if (!req.complete) {
+      // The body was not read to its end (a 413, a refused content type): drain what the client is
+      // still sending so the reply reaches it, and close the connection after it rather than wait
+      // for a body that may be declared far larger than what will ever arrive.
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      req.resume();
+    }
+    sendError(res, apiError);
   };
 
   const handler: RequestListener = (req, res) => {
@@ -123,19 +145,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
       const started = process.hrtime.bigint();
       inference(req, res, inferenceCtx, requestId).then(
         () => logger.info({ reqId: requestId, method: 'POST', url: path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
-        (err) => {
-          // The client went away (and its upstream call was aborted): nobody is left to answer.
-          if (res.destroyed || req.socket.destroyed) {
-            logger.info({ reqId: requestId, url: path, error: (err as Error).message }, 'client disconnected');
-            return;
-          }
-          const apiError = toApiError(err, config.bodyLimitBytes);
-          if (apiError.status >= 500 && apiError.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error');
-          else logger.info({ reqId: requestId, url: path, status: apiError.status, error: apiError.message }, 'request failed');
-          // Drain what the client is still sending (e.g. after a 413) so the error reply reaches it.
-          req.resume();
-          sendError(res, apiError);
-        },
+        (err) => failInference(req, res, err, requestId, path),
       );
       return;
     }
@@ -144,7 +154,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     app(req, res);
   };
 
-  const server = await listen(handler, config.port, config.host);
+  const server = await listen(handler, config.port, config.host, config);
   url = server.url;
   for (const instance of instances) await instance.start?.();
   // Says which service runs where, so a service that was meant to be proxied but is mounted shows.

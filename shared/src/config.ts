@@ -62,6 +62,16 @@ export interface Config {
    * `external` means each runs as its own process (distributed), so the gateway starts none.
    */
   workers: 'in-process' | 'external';
+  /** Time a client has to send its request headers (slowloris guard). */
+  headersTimeoutMs: number;
+  /** Time a client has to send its whole request, body included (not the reply: streams may run long). */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is held open between requests. */
+  keepAliveTimeoutMs: number;
+  /** Distributed mode: how long the gateway waits for a service's response headers (504 after). */
+  proxyTimeoutMs: number;
+  /** Largest reply body buffered from a model server (e.g. an embeddings reply); larger is a 502. */
+  upstreamMaxBodyBytes: number;
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -144,5 +154,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceUrls,
     gatewayUrl,
     workers,
+    headersTimeoutMs: intFromEnv(env, 'HEADERS_TIMEOUT_MS') ?? 30_000,
+    requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS') ?? 300_000,
+    keepAliveTimeoutMs: intFromEnv(env, 'KEEP_ALIVE_TIMEOUT_MS') ?? 65_000,
+    proxyTimeoutMs: intFromEnv(env, 'PROXY_TIMEOUT_MS') ?? 300_000,
+    upstreamMaxBodyBytes: parseSize(env.UPSTREAM_MAX_BODY ?? '64mb'),
   };
 }

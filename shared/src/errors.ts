@@ -1,3 +1,6 @@
+// A cycle (safe-json throws our errors), harmless: each side only calls the other at run time.
+import { truncate } from './http/safe-json.js';
+
 /**
  * The one place where API errors are defined. Anything thrown as an ApiError is rendered as the
  * OpenAI envelope `{"error":{message,type,param,code}}` by the error middleware (http/error-middleware.ts).
@@ -113,9 +116,10 @@ export function upstreamError(providerId: string, status: number, raw: string): 
     else if (typeof parsed.message === 'string') body = { message: parsed.message };
     else if (typeof parsed.detail === 'string') body = { message: parsed.detail };
   } catch {
-    body = { message: raw.slice(0, 2000) };
+    body = { message: raw };
   }
-  const message = typeof body.message === 'string' && body.message ? body.message : `HTTP ${status}`;
+  // Bounded: a model server's message may echo the whole prompt, or be a page of HTML.
+  const message = typeof body.message === 'string' && body.message ? truncate(body.message, 2000) : `HTTP ${status}`;
   const relayStatus = status >= 400 && status < 600 ? status : 502;
   return new ApiError(relayStatus, `upstream provider '${providerId}': ${message}`, {
     type: typeof body.type === 'string' ? body.type : relayStatus >= 500 ? 'upstream_error' : 'invalid_request_error',
@@ -126,5 +130,6 @@ export function upstreamError(providerId: string, status: number, raw: string): 
 }
 
 export function modelNotFound(model: string): NotFoundError {
-  return new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, 'model', 'model_not_found');
+  return new NotFoundError(`The model '${truncate(model, 256)}' does not exist or you do not have access to it.`, 'model', 'model_not_found');
 }
+

@@ -34,6 +34,7 @@ export * from './clients/prompt-template.js';
 export * from './db/db-errors.js';
 export * from './http/json-body.js';
 export * from './http/safe-json.js';
+export * from './http/safe-id.js';
 export * from './wire/include-values.js';
 export * from './wire/metadata.js';
 export * from './wire/items/index.js';

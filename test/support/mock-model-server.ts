@@ -32,6 +32,21 @@ export type ChatScript =
   | { type: 'error'; status: number; body: unknown }
   | { type: 'hang' };
 
+/**
+ * A raw reply for the next request to `path`, whatever its body: `prefix`, then `fill` repeated up
+ * to `fillBytes`, then `suffix`, written in 64 KB chunks that stop when the client goes away. For
+ * replies too large or too broken for the scripted shapes (a 100 MB error page, a 9 MB SSE line).
+ */
+export interface RawReply {
+  path: string;
+  status: number;
+  contentType?: string;
+  prefix?: string;
+  fill?: string;
+  fillBytes?: number;
+  suffix?: string;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -50,6 +65,7 @@ export class MockModelServer {
   private script: ChatScript[] = [];
   private modelsDown = false;
   private hanging = new Set<ServerResponse>();
+  private raw: RawReply[] = [];
   models: string[];
   chunkDelayMs: number;
   /** Resolves when a hung request's client went away (for abort tests). */
@@ -62,7 +78,14 @@ export class MockModelServer {
 
   static async start(opts: MockOptions = {}, port = 0): Promise<MockModelServer> {
     let mock!: MockModelServer;
-    const server = http.createServer((req, res) => mock.handle(req, res));
+    // A request the mock cannot make sense of (the fuzz suite sends odd shapes through) is a 500
+    // from the model server, never a hung request or an unhandled rejection in the test runner.
+    const server = http.createServer((req, res) =>
+      mock.handle(req, res).catch((err: Error) => {
+        if (!res.headersSent) json(res, 500, { error: { message: `mock: ${err.message}`, type: 'server_error' } });
+        else res.destroy();
+      }),
+    );
     mock = new MockModelServer(server, opts);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return mock;
@@ -83,6 +106,7 @@ export class MockModelServer {
 
   reset(): void {
     this.script = [];
+    this.raw = [];
     this.requests.length = 0;
     this.modelsDown = false;
     this.abortedCount = 0;
@@ -111,6 +135,8 @@ export class MockModelServer {
     }
     if (path.startsWith('/__control/')) return this.control(path, body, res);
     this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+    const rawAt = this.raw.findIndex((r) => r.path === path);
+    if (rawAt !== -1) return writeRaw(res, this.raw.splice(rawAt, 1)[0]!);
 
     if (req.method === 'GET' && path === '/v1/models') {
       if (this.modelsDown) return json(res, 503, { error: { message: 'mock: models unavailable' } });
@@ -124,6 +150,10 @@ export class MockModelServer {
   private control(path: string, body: any, res: ServerResponse): void {
     if (path === '/__control/script') {
       this.enqueue(...(body.steps as ChatScript[]));
+      return json(res, 200, { ok: true });
+    }
+    if (path === '/__control/raw') {
+      this.raw.push(body as RawReply);
       return json(res, 200, { ok: true });
     }
     if (path === '/__control/reset') {
@@ -203,7 +233,7 @@ export class MockModelServer {
       return json(res, 404, { error: { message: `mock: model '${body?.model}' not found`, code: 'model_not_found' } });
     }
     const inputs: unknown[] = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
-    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(JSON.stringify(input), body.dimensions ?? 8) }));
+    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(JSON.stringify(input), Math.min(Number(body.dimensions) || 8, 4096)) }));
     json(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
   }
 }
@@ -220,14 +250,37 @@ export function fakeEmbedding(text: string, dims: number): number[] {
 }
 
 function lastUserText(messages: any[]): string {
-  const last = [...(messages ?? [])].reverse().find((m) => m.role === 'user');
+  const last = [...(Array.isArray(messages) ? messages : [])].reverse().find((m) => m?.role === 'user');
   if (!last) return '';
   if (typeof last.content === 'string') return last.content;
-  return (last.content ?? []).filter((p: any) => p.type === 'text').map((p: any) => p.text).join(' ');
+  if (!Array.isArray(last.content)) return '';
+  return last.content.filter((p: any) => p?.type === 'text').map((p: any) => String(p.text)).join(' ');
 }
 
 function splitWords(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [text];
+}
+
+async function writeRaw(res: ServerResponse, reply: RawReply): Promise<void> {
+  res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' });
+  const write = async (text: string) => {
+    if (res.destroyed) return;
+    if (res.write(text)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
+  await write(reply.prefix ?? '');
+  const fill = reply.fill || 'x';
+  const chunk = fill.repeat(Math.max(1, Math.floor(65536 / fill.length)));
+  for (let sent = 0; sent < (reply.fillBytes ?? 0) && !res.destroyed; sent += chunk.length) await write(chunk);
+  if (!res.destroyed) res.end(reply.suffix ?? '');
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -251,6 +304,11 @@ export class MockControl {
 
   reset(): Promise<void> {
     return this.post('reset');
+  }
+
+  /** The next request to `reply.path` gets this raw reply (see RawReply). */
+  raw(reply: RawReply): Promise<void> {
+    return this.post('raw', reply);
   }
 
   setModelsDown(down: boolean): Promise<void> {

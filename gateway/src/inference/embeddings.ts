@@ -29,6 +29,7 @@ export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx:
     body: JSON.stringify({ ...body, model: route.upstreamModel, encoding_format: 'float' }),
     requestId,
     timeoutMs: ctx.upstreamTimeoutMs,
+    maxBodyBytes: ctx.upstreamMaxBodyBytes,
   });
   const parsed = upstreamReplySchema.safeParse(upstream);
   if (!parsed.success) throw new BadGatewayError(`upstream provider '${route.provider.id}' sent an embeddings reply without data[].embedding`, 'upstream_invalid_reply');

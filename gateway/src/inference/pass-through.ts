@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   SSE_HEADERS,
   UpstreamCall,
-  readBody,
-  upstreamError,
+  readUpstreamError,
   validate,
   type ModelCatalog,
 } from '@rgw/shared';
@@ -14,6 +13,8 @@ export interface PassThroughContext {
   catalog: ModelCatalog;
   bodyLimitBytes: number;
   upstreamTimeoutMs: number;
+  /** Cap on a reply the gateway has to buffer (embeddings); streamed replies are never buffered. */
+  upstreamMaxBodyBytes: number;
 }
 
 /**
@@ -28,7 +29,7 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   const payload = route.upstreamModel === body.model ? raw : JSON.stringify({ ...body, model: route.upstreamModel });
   // The client may have left while the body was read or the model resolved (a cold model list can
   // take seconds): starting the upstream call now would run a generation nobody waits for.
-  if (res.destroyed || req.socket.destroyed) return;
+  if (res.destroyed || !req.socket || req.socket.destroyed) return;
 
   const call = new UpstreamCall(route.provider, {
     method: 'POST',
@@ -42,7 +43,7 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   });
   const upstream = await call.response;
   const status = upstream.statusCode ?? 502;
-  if (status >= 400) throw upstreamError(route.provider.id, status, await readBody(upstream, route.provider.id));
+  if (status >= 400) throw await readUpstreamError(upstream, route.provider.id);
 
   const contentType = upstream.headers['content-type'] ?? 'application/json';
   if (contentType.startsWith('text/event-stream')) {

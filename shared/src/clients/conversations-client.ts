@@ -1,4 +1,5 @@
 import { INCLUDE_VALUES } from '../wire/include-values.js';
+import { idSegment } from '../http/safe-id.js';
 import { gatewayRequest, type ClientCallOptions, type ClientTransport } from './gateway-request.js';
 
 /** A conversation as GET /v1/conversations/{id} returns it. */
@@ -35,8 +36,8 @@ export class ConversationsClient {
   constructor(private readonly transport: ClientTransport) {}
 
   /** The conversation, or a 404 ApiError when there is none. */
-  getConversation(id: string, opts: ClientCallOptions = {}): Promise<ConversationObject> {
-    return gatewayRequest(this.transport, { ...opts, service: 'conversations', method: 'GET', path: `/v1/conversations/${encodeURIComponent(id)}` });
+  async getConversation(id: string, opts: ClientCallOptions = {}): Promise<ConversationObject> {
+    return gatewayRequest(this.transport, { ...opts, service: 'conversations', method: 'GET', path: `/v1/conversations/${idSegment(id, 'conversation_id')}` });
   }
 
   /** Every item of the conversation, oldest first, following cursors page by page. */
@@ -48,7 +49,7 @@ export class ConversationsClient {
         ...opts,
         service: 'conversations',
         method: 'GET',
-        path: `/v1/conversations/${encodeURIComponent(id)}/items`,
+        path: `/v1/conversations/${idSegment(id, 'conversation_id')}/items`,
         query: { order: 'asc', limit: PAGE_SIZE, after, include: INCLUDE_ALL },
       });
       items.push(...page.data);
@@ -68,7 +69,7 @@ export class ConversationsClient {
         ...opts,
         service: 'conversations',
         method: 'POST',
-        path: `/v1/conversations/${encodeURIComponent(id)}/items`,
+        path: `/v1/conversations/${idSegment(id, 'conversation_id')}/items`,
         query: { include: INCLUDE_ALL },
         body: { items: items.slice(i, i + CONVERSATION_ITEMS_PER_CALL) },
       });

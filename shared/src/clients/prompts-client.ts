@@ -1,3 +1,4 @@
+import { idSegment } from '../http/safe-id.js';
 import { gatewayRequest, type ClientCallOptions, type ClientTransport } from './gateway-request.js';
 
 /** A prompt version as the prompts service returns it (Llama Stack's Prompt). */
@@ -16,13 +17,14 @@ export class PromptsClient {
   /**
    * The given version, or the default version when none is given; a 404 ApiError when unknown.
    * `version` may be a string, as the Responses API's `prompt.version` is; the service checks it.
+   * An id that cannot be ours (`.`, `..`, `/`) is a 400 before any URL is built from it.
    */
-  getPrompt(id: string, version?: number | string | null, opts: ClientCallOptions = {}): Promise<PromptObject> {
+  async getPrompt(id: string, version?: number | string | null, opts: ClientCallOptions = {}): Promise<PromptObject> {
     return gatewayRequest(this.transport, {
       ...opts,
       service: 'prompts',
       method: 'GET',
-      path: `/v1/prompts/${encodeURIComponent(id)}`,
+      path: `/v1/prompts/${idSegment(id, 'prompt_id')}`,
       query: { version: version ?? undefined },
     });
   }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InvalidRequestError } from '../errors.js';
+import { truncate } from './safe-json.js';
 
 /** Dotted/bracketed param path as OpenAI writes it: `input[0].content`. */
 export function paramPath(path: readonly PropertyKey[]): string | null {
@@ -18,15 +19,20 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, root?: s
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = root ? [root, ...issue.path] : issue.path;
-  const param = paramPath(path);
+  // Keys come from the client: a 10 MB key must not come back whole as `param`.
+  const param = boundedParam(paramPath(path));
   const message =
     issue.code === 'unrecognized_keys'
-      ? `Unrecognized request argument supplied: ${issue.keys.join(', ')}`
+      ? `Unrecognized request argument supplied: ${truncate(issue.keys.join(', '), 256)}`
       : param
         ? `Invalid '${param}': ${issue.message}`
         : issue.message;
-  const unknownParam = issue.code === 'unrecognized_keys' ? paramPath([...path, issue.keys[0]!]) : param;
+  const unknownParam = issue.code === 'unrecognized_keys' ? boundedParam(paramPath([...path, issue.keys[0]!])) : param;
   return throwInvalid(message, unknownParam, issue.code === 'unrecognized_keys' ? 'unknown_parameter' : 'invalid_value');
+}
+
+function boundedParam(param: string | null): string | null {
+  return param === null ? null : truncate(param, 256);
 }
 
 function throwInvalid(message: string, param: string | null, code: string): never {

@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import { ApiError, BadGatewayError, upstreamError } from '../errors.js';
-import { parseSse } from '../http/sse-parser.js';
+import { SseLineTooLongError, parseSse } from '../http/sse-parser.js';
 import type { ModelCatalog } from './model-catalog.js';
-import { brokenReply, readBody, sendUpstream, upstreamJson } from './upstream-http.js';
+import { brokenReply, readUpstreamError, sendUpstream, upstreamJson } from './upstream-http.js';
 
 export interface CallOptions {
   requestId?: string;
@@ -28,7 +28,7 @@ function parseChunk<T>(providerId: string, data: string): T {
 }
 
 export class InferenceClient {
-  constructor(readonly catalog: ModelCatalog, private readonly config: Pick<Config, 'upstreamTimeoutMs'>) {}
+  constructor(readonly catalog: ModelCatalog, private readonly config: Pick<Config, 'upstreamTimeoutMs'> & Partial<Pick<Config, 'upstreamMaxBodyBytes'>>) {}
 
   async chatCompletion<T = unknown>(body: Record<string, unknown> & { model: string }, opts: CallOptions = {}): Promise<T> {
     const route = await this.catalog.resolve(body.model);
@@ -37,6 +37,7 @@ export class InferenceClient {
       path: '/chat/completions',
       body: JSON.stringify({ ...body, model: route.upstreamModel, stream: false }),
       timeoutMs: this.config.upstreamTimeoutMs,
+      maxBodyBytes: this.config.upstreamMaxBodyBytes,
       ...opts,
     });
   }
@@ -49,9 +50,10 @@ export class InferenceClient {
       path: '/chat/completions',
       body: JSON.stringify({ ...body, model: route.upstreamModel, stream: true }),
       timeoutMs: this.config.upstreamTimeoutMs,
+      maxBodyBytes: this.config.upstreamMaxBodyBytes,
       ...opts,
     });
-    if ((res.statusCode ?? 502) >= 400) throw upstreamError(route.provider.id, res.statusCode ?? 502, await readBody(res, route.provider.id));
+    if ((res.statusCode ?? 502) >= 400) throw await readUpstreamError(res, route.provider.id);
     let done = false;
     try {
       for await (const ev of parseSse(res)) {
@@ -66,6 +68,10 @@ export class InferenceClient {
       }
     } catch (err) {
       if (err instanceof ApiError || opts.signal?.aborted) throw err;
+      if (err instanceof SseLineTooLongError) {
+        res.destroy();
+        throw new BadGatewayError(`upstream provider '${route.provider.id}' sent a stream line longer than ${err.limit} bytes`, 'upstream_invalid_reply');
+      }
       throw brokenReply(route.provider.id, err);
     }
   }
@@ -77,6 +83,7 @@ export class InferenceClient {
       path: '/embeddings',
       body: JSON.stringify({ ...body, model: route.upstreamModel }),
       timeoutMs: this.config.upstreamTimeoutMs,
+      maxBodyBytes: this.config.upstreamMaxBodyBytes,
       ...opts,
     });
   }

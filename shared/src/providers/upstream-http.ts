@@ -1,7 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
-import { BadGatewayError, upstreamError } from '../errors.js';
+import { ApiError, BadGatewayError, upstreamError } from '../errors.js';
 import type { ProviderConfig } from '../config.js';
 
 // Keep-alive agents: a fresh TCP (and TLS) handshake per inference call would dominate added latency.
@@ -16,7 +16,15 @@ export interface UpstreamRequest {
   requestId?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Largest reply body read into memory (upstreamJson); default DEFAULT_MAX_REPLY_BYTES. */
+  maxBodyBytes?: number;
 }
+
+/** Default cap on a buffered upstream reply (Config.upstreamMaxBodyBytes overrides it). */
+export const DEFAULT_MAX_REPLY_BYTES = 64 * 1024 ** 2;
+
+/** An error reply is only read for its message: more than this is cut off and the connection dropped. */
+export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
 /** Joins `/v1` style base URLs and endpoint paths without doubling or losing slashes. */
 export function upstreamUrl(provider: ProviderConfig, path: string): URL {
@@ -93,9 +101,10 @@ export class UpstreamCall {
       outgoing.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError') return reject(err);
         const timedOut = err.code === 'ETIMEDOUT';
+        // The provider's address stays in our logs, not in the client's error message.
         reject(
           new BadGatewayError(
-            `upstream provider '${provider.id}' ${timedOut ? 'timed out' : 'is unreachable'} (${err.code ?? err.message}) at ${endpoint.origin}`,
+            `upstream provider '${provider.id}' ${timedOut ? 'timed out' : 'is unreachable'}${err.code ? ` (${err.code})` : ''}`,
             timedOut ? 'upstream_timeout' : 'upstream_unreachable',
           ),
         );
@@ -134,15 +143,67 @@ export function sendUpstream(provider: ProviderConfig, req: UpstreamRequest): Pr
   return new UpstreamCall(provider, req).response;
 }
 
-/** Reads a whole upstream reply; a reply that breaks off is the provider's failure (502), not ours. */
-export async function readBody(res: IncomingMessage, providerId: string): Promise<string> {
-  const chunks: Buffer[] = [];
+/**
+ * Reads a whole upstream reply up to `maxBytes`; a reply that breaks off is the provider's failure
+ * (502), not ours, and so is one larger than the cap (its connection is dropped, not read to the end).
+ */
+export function readBody(res: IncomingMessage, providerId: string, maxBytes = DEFAULT_MAX_REPLY_BYTES): Promise<string> {
+  return readCapped(res, maxBytes).then(
+    ({ text, cut }) => {
+      if (cut) throw new BadGatewayError(`upstream provider '${providerId}' sent a reply larger than the limit of ${maxBytes} bytes`, 'upstream_reply_too_large');
+      return text;
+    },
+    (err) => {
+      throw brokenReply(providerId, err);
+    },
+  );
+}
+
+/**
+ * The status and message of an upstream error reply, from at most MAX_ERROR_BODY_BYTES of its body:
+ * a 100 MB error page is neither buffered nor relayed.
+ */
+export async function readUpstreamError(res: IncomingMessage, providerId: string): Promise<ApiError> {
+  let text: string;
   try {
-    for await (const chunk of res) chunks.push(chunk as Buffer);
+    text = (await readCapped(res, MAX_ERROR_BODY_BYTES)).text;
   } catch (err) {
-    throw brokenReply(providerId, err);
+    return brokenReply(providerId, err);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return upstreamError(providerId, res.statusCode ?? 502, text);
+}
+
+/** Collects up to `maxBytes` of a body; past that the body is abandoned and its socket destroyed. */
+function readCapped(res: IncomingMessage, maxBytes: number): Promise<{ text: string; cut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (cut: boolean) => {
+      res.off('data', onData);
+      res.off('end', onEnd);
+      res.off('close', onClose);
+      resolve({ text: Buffer.concat(chunks).toString('utf8'), cut });
+    };
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > maxBytes) {
+        chunks.push(chunk.subarray(0, maxBytes - size));
+        size = maxBytes;
+        done(true);
+        res.destroy();
+        return;
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(false);
+    const onClose = () => {
+      if (!res.complete) reject(Object.assign(new Error('connection closed before the end of the reply'), { code: 'ECONNRESET' }));
+    };
+    res.on('data', onData);
+    res.once('end', onEnd);
+    res.once('close', onClose);
+    res.on('error', (err) => reject(err));
+  });
 }
 
 export function brokenReply(providerId: string, err: unknown): BadGatewayError {
@@ -153,9 +214,8 @@ export function brokenReply(providerId: string, err: unknown): BadGatewayError {
 /** A JSON request/response round trip; non-2xx replies are relayed as upstream errors. */
 export async function upstreamJson<T = unknown>(provider: ProviderConfig, req: UpstreamRequest): Promise<T> {
   const res = await sendUpstream(provider, req);
-  const text = await readBody(res, provider.id);
-  const status = res.statusCode ?? 502;
-  if (status >= 400) throw upstreamError(provider.id, status, text);
+  if ((res.statusCode ?? 502) >= 400) throw await readUpstreamError(res, provider.id);
+  const text = await readBody(res, provider.id, req.maxBodyBytes);
   try {
     return JSON.parse(text) as T;
   } catch {

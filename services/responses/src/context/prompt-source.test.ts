@@ -78,3 +78,26 @@ describe('PromptSource', () => {
     await expect(prompts.resolve({ id: ID, variables: { pic: { type: 'input_image', file_id: 'file-1' } } }, null)).rejects.toMatchObject({ status: 400, param: 'prompt.variables.pic' });
   });
 });
+
+describe('PromptSource against hostile ids and a malformed service reply', () => {
+  it.each(['.', '..', '../conversations', 'a/b', 'pmpt_x%2F..', 'x\u0000y', ' ', 'x'.repeat(129)])('refuses the id %j with a 400 naming prompt.id, without calling the service', async (id) => {
+    const { prompts, getPrompt } = source(stored('Hi', []));
+    const err = await prompts.resolve({ id }, null).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 400, param: 'prompt.id', code: 'invalid_value' });
+    expect(err.message.length).toBeLessThan(300);
+    expect(getPrompt).not.toHaveBeenCalled();
+  });
+
+  it('reads a prompt without variables or text as an empty one', async () => {
+    const { prompts } = source({ prompt_id: ID, version: 2 } as unknown as PromptObject);
+    const out = await prompts.resolve({ id: ID }, 'Be brief.');
+    expect(out.echo).toEqual({ id: ID, version: '2', variables: null });
+  });
+
+  it('answers a reply it cannot read (e.g. a list instead of a prompt) with a 502, not a crash', async () => {
+    const { prompts } = source({ object: 'list', data: [] } as unknown as PromptObject);
+    const err = await prompts.resolve({ id: ID }, null).catch((e) => e);
+    expect(err).toMatchObject({ status: 502, code: 'invalid_service_response' });
+  });
+});

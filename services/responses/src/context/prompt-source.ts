@@ -1,4 +1,15 @@
-import { ApiError, InvalidRequestError, renderPrompt, validate, type PromptContentPart, type PromptsClient, type RenderedPrompt } from '@rgw/shared';
+import { z } from 'zod';
+import {
+  ApiError,
+  InvalidRequestError,
+  ServiceUnreachableError,
+  assertSafeId,
+  renderPrompt,
+  validate,
+  type PromptContentPart,
+  type PromptsClient,
+  type RenderedPrompt,
+} from '@rgw/shared';
 import { itemsToChatMessages } from '../chat/items-to-chat.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import { inputFilePartSchema, inputImagePartSchema } from '../wire/input-item-schema.js';
@@ -8,6 +19,14 @@ import type { InstructionMessage, ResponseItem, ResponsePrompt } from '../wire/r
 export type PromptsApi = Pick<PromptsClient, 'getPrompt'>;
 
 type PromptParam = NonNullable<CreateResponseBody['prompt']>;
+
+// Tolerant: what the prompts service sends is read for the three fields used, with defaults where
+// one is missing; anything unusable is the service's failure (502), never a crash here.
+const storedPromptSchema = z.looseObject({
+  prompt: z.string().nullish(),
+  variables: z.array(z.string()).nullish(),
+  version: z.union([z.number(), z.string()]),
+});
 
 /** A stored prompt rendered for one request: what leads the context, and what the Response echoes. */
 export interface ResolvedPrompt {
@@ -47,19 +66,23 @@ export class PromptSource {
    * 404 for an unknown prompt or version, 400 naming a missing, undeclared or unusable variable.
    */
   async resolve(param: PromptParam, instructions: string | null | undefined, requestId?: string): Promise<ResolvedPrompt> {
-    const stored = await this.fetch(param, requestId);
+    // Checked before the id is put into the prompts service's URL (`.` or `..` would leave the route).
+    assertSafeId(param.id, 'prompt.id');
+    const stored = storedPromptSchema.safeParse(await this.fetch(param, requestId));
+    if (!stored.success) throw new ServiceUnreachableError('The prompts service sent a prompt this service cannot read.', 'invalid_service_response');
+    const { prompt, variables, version } = stored.data;
     const values = param.variables ?? null;
-    const rendered = renderPrompt(stored.prompt ?? '', stored.variables, values, 'prompt.variables');
+    const rendered = renderPrompt(prompt ?? '', variables ?? [], values, 'prompt.variables');
     // renderPrompt hands back the caller's own value objects, so each part finds its variable by identity.
     const names = rendered.parts.map((part) => Object.keys(values ?? {}).find((name) => values?.[name] === part));
     rendered.parts.forEach((part, i) => checkSendable(part, names[i]));
     return {
-      echo: { id: param.id, version: String(stored.version), variables: values },
+      echo: { id: param.id, version: String(version), variables: values },
       instructions: promptInstructions(rendered, names, instructions),
     };
   }
 
-  private async fetch(param: PromptParam, requestId?: string) {
+  private async fetch(param: PromptParam, requestId?: string): Promise<unknown> {
     try {
       return await this.api.getPrompt(param.id, param.version ?? null, { requestId });
     } catch (err) {
