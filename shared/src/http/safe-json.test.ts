@@ -36,6 +36,15 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody('{"id":"a\\\\u0000"}', { rejectNul: true })).toEqual({ id: 'a\\u0000' });
   });
 
+  it('names the param that holds the NUL', () => {
+    try {
+      parseJsonBody('{"prompt":{"id":"pmpt_\\u0000"},"input":["ok"]}', { rejectNul: true });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ApiError).param).toBe('prompt.id');
+    }
+  });
+
   it('answers malformed JSON with invalid_json', () => {
     expect(codeOf(() => parseJsonBody('{"a":'))).toBe('invalid_json');
   });
