@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { InvalidRequestError, jsonObjectBody, validate } from '@rgw/shared';
+import { IDEMPOTENT_APPEND_HEADER, InvalidRequestError, jsonObjectBody, validate } from '@rgw/shared';
 import {
   checkConversationId,
   createConversationSchema,
@@ -45,7 +45,7 @@ export function conversationRoutes(manager: ConversationManager): Router {
     const include = parseInclude(req.query.include);
     const body = validate(createItemsSchema, jsonObjectBody(req));
     if (body.items === undefined) throw new InvalidRequestError("Missing required parameter: 'items'.", 'items', 'missing_required_parameter');
-    res.json(await manager.addItems(id, validateInputItems(body.items, 'items'), include));
+    res.json(await manager.addItems(id, validateInputItems(body.items, 'items'), include, { skipExisting: req.get(IDEMPOTENT_APPEND_HEADER) === 'true' }));
   });
 
   router.get('/v1/conversations/:conversation_id/items', async (req, res) => {
