@@ -1,6 +1,7 @@
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openai, platforms } from '../support/context.js';
 import { startFaultPlatform, type FaultPlatform } from '../support/fault-harness.js';
 import { client, FAULT_ENV, faultModes, mock, sleep, waitFor } from '../support/fault-support.js';
 
@@ -85,4 +86,23 @@ describe.each(modes)('fault: the conversations service fails during the append (
       'user:question C',
     ]);
   }, 120_000);
+});
+
+describe.each(platforms)('conversations: the internal idempotent append ($mode)', (p) => {
+  it('skips items already in the conversation with the header, and still refuses a duplicate without it', async () => {
+    const conv = await openai(p).conversations.create();
+    const item = (id: string, text: string) => ({ id, type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+    const post = (items: unknown[], headers: Record<string, string> = {}) =>
+      fetch(`${p.baseURL}/conversations/${conv.id}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ items }) });
+    const a = item('msg_' + 'a'.repeat(48), 'a');
+    const b = item('msg_' + 'b'.repeat(48), 'b');
+    expect((await post([a])).status).toBe(200);
+    const refused = await post([a, b]);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('duplicate_item');
+    expect((await post([a, b], { 'x-rgw-idempotent-append': 'true' })).status).toBe(200);
+    expect((await post([a, b], { 'x-rgw-idempotent-append': 'true' })).status).toBe(200);
+    const listed = await openai(p).conversations.items.list(conv.id, { order: 'asc' });
+    expect(listed.data.map((i) => i.id)).toEqual([a.id, b.id]);
+  });
 });
