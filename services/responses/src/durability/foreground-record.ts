@@ -8,6 +8,8 @@ import type { LeaseKeeper } from './lease-keeper.js';
 
 /** Completed output items of a long foreground response are saved at most this often (never per delta). */
 const CHECKPOINT_MS = 1_000;
+/** Events the stream writer holds back until the first output event (see http/event-stream.ts). */
+const HELD_BACK = new Set(['response.created', 'response.in_progress']);
 
 export interface ForegroundDeps {
   store: ResponseStore;
@@ -30,6 +32,7 @@ export class ForegroundRecord {
   private saved = 0;
   private completed = 0;
   private lastSave = Date.now();
+  private confirmed = false;
 
   constructor(
     private readonly deps: ForegroundDeps,
@@ -44,8 +47,16 @@ export class ForegroundRecord {
     this.started.catch(() => {});
   }
 
-  /** Sees each event before it is written; now and then saves the completed output items. */
+  /**
+   * Sees each event before it is written. The first one the client will actually receive (the
+   * stream holds response.created/in_progress until output begins) waits for the insert, so an id
+   * the client holds is always readable; now and then it saves the completed output items.
+   */
   async observe(event: ResponseStreamEvent): Promise<void> {
+    if (!this.confirmed && !HELD_BACK.has(event.type)) {
+      await this.started;
+      this.confirmed = true;
+    }
     if (event.type === 'response.output_item.done') this.completed = Math.max(this.completed, (event.output_index as number) + 1);
     if (this.completed <= this.saved || Date.now() - this.lastSave < CHECKPOINT_MS) return;
     await this.started;

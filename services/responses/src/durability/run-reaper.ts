@@ -58,6 +58,8 @@ export class RunReaper {
     this.log.warn({ responseId: id, background: record.response.background }, 'ending a response whose run was interrupted');
     const message = record.response.background ? INTERRUPTED_BACKGROUND : INTERRUPTED_FOREGROUND;
     await this.fail(record.response, await this.lastSequence(id), message);
+    // Deleted while its process was dying: what was just written would be orphans.
+    if (record.deleted) await this.store.purgeIfDeleted(id);
     return true;
   }
 
