@@ -50,10 +50,14 @@ export class ConversationManager {
     return toListPage(rows.map(toResource), query.limit);
   }
 
-  async addItems(id: string, items: InputItem[], include: ReadonlySet<IncludeValue>): Promise<ListPage<ConversationItem>> {
+  /**
+   * Appends items. With `skipExisting` (the internal idempotent mode the responses service uses for
+   * its retried appends) items whose ids are already in the conversation are left out, not refused.
+   */
+  async addItems(id: string, items: InputItem[], include: ReadonlySet<IncludeValue>, opts: { skipExisting?: boolean } = {}): Promise<ListPage<ConversationItem>> {
     await this.require(id);
     const stored = await this.prepareItems(items, 'items');
-    const appended = await this.withDuplicateCheck(stored, 'items', () => this.store.appendItems(id, stored, nowSeconds()));
+    const appended = await this.withDuplicateCheck(stored, 'items', () => this.store.appendItems(id, stored, nowSeconds(), opts));
     if (!appended) throw conversationNotFound(id);
     const page = toListPage(stored, stored.length);
     return { ...page, data: page.data.map((item) => applyInclude(item, include)) };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidRequestError, defineRoute, type AnyRoute, type IncludeValue } from '@rgw/shared';
+import { IDEMPOTENT_APPEND_HEADER, InvalidRequestError, defineRoute, type AnyRoute, type IncludeValue } from '@rgw/shared';
 import {
   conversationParamsSchema,
   createConversationSchema,
@@ -84,9 +84,11 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       body: createItemsSchema,
       bodyPolicy: 'json',
       response: itemList,
-      handler: ({ params, query, body }) => {
+      handler: ({ params, query, body, req }) => {
         if (body.items === undefined) throw new InvalidRequestError("Missing required parameter: 'items'.", 'items', 'missing_required_parameter');
-        return manager.addItems(params.conversation_id, validateInputItems(body.items, 'items'), includeSet(query.include));
+        // Internal (the responses service's append outbox): items already there are skipped, not refused.
+        const skipExisting = req.headers[IDEMPOTENT_APPEND_HEADER] === 'true';
+        return manager.addItems(params.conversation_id, validateInputItems(body.items, 'items'), includeSet(query.include), { skipExisting });
       },
     }),
     defineRoute({

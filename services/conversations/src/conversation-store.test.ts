@@ -26,6 +26,18 @@ afterAll(async () => {
 const item = (text: string): ConversationItem => ({ id: newId('message'), type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
 
 describe('ConversationStore.appendItems', () => {
+  it('refuses an item already in the conversation, and skips it in the internal idempotent mode', async () => {
+    const id = newId('conversation');
+    const [a, b, c] = [item('a'), item('b'), item('c')];
+    await store.create({ id, created_at: 1, metadata: {} }, [a]);
+    await expect(store.appendItems(id, [b, a], 2)).rejects.toMatchObject({ itemId: a.id });
+    // A retried append whose first part landed: the rest is added, nothing twice.
+    expect(await store.appendItems(id, [a, b, c], 2, { skipExisting: true })).toBe(true);
+    expect(await store.appendItems(id, [a, b, c], 3, { skipExisting: true })).toBe(true);
+    const listed = await store.listItems(id, { limit: 10, order: 'asc' });
+    expect(listed!.map((i) => i.id)).toEqual([a.id, b.id, c.id]);
+  });
+
   it('locks a conversation that already has items (the key it touches is referenced) and appends in order', async () => {
     const id = newId('conversation');
     await store.create({ id, created_at: 1, metadata: {} }, [item('a')]);

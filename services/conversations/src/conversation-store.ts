@@ -81,12 +81,24 @@ export class ConversationStore {
    * to one conversation queue up: without it, Postgres (READ COMMITTED) interleaves their `seq` values,
    * and an item whose lower `seq` commits after a reader took its cursor is skipped by an ascending
    * pager for good. It is plain SQL, so SQLite (one writer at a time anyway) runs the same statement.
+   * With `skipExisting`, items already in the conversation are left out (read under that same lock).
    */
-  async appendItems(conversationId: string, items: ConversationItem[], createdAt: number): Promise<boolean> {
+  async appendItems(conversationId: string, items: ConversationItem[], createdAt: number, opts: { skipExisting?: boolean } = {}): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const locked = await trx.updateTable('conversations').set((eb) => ({ id: eb.ref('id') })).where('id', '=', conversationId).executeTakeFirst();
       if (Number(locked.numUpdatedRows) === 0) return false;
-      await insertItems(trx, conversationId, items, createdAt);
+      let fresh = items;
+      if (opts.skipExisting && items.length > 0) {
+        const existing = await trx
+          .selectFrom('conversation_items')
+          .select('id')
+          .where('conversation_id', '=', conversationId)
+          .where('id', 'in', items.map((i) => i.id))
+          .execute();
+        const known = new Set(existing.map((r) => r.id as string));
+        fresh = items.filter((i) => !known.has(i.id));
+      }
+      await insertItems(trx, conversationId, fresh, createdAt);
       return true;
     });
   }

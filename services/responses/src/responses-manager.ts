@@ -4,8 +4,9 @@ import { countTokensRequest, offeredChatTools } from './chat/chat-request.js';
 import { assembleContext } from './context/context-assembly.js';
 import { generateResponse, type EngineDeps, type RunPlan } from './engine/response-engine.js';
 import { withSequenceNumbers } from './engine/sequence.js';
+import { ForegroundRecord, type ForegroundDeps } from './durability/foreground-record.js';
 import { responseNotFound } from './response/response-errors.js';
-import { buildPlan, prepareCount, prepareCreate, storedRequest, type PrepareDeps, type PreparedRequest } from './request/prepare-request.js';
+import { buildPlan, prepareCount, prepareCreate, type PrepareDeps, type PreparedRequest } from './request/prepare-request.js';
 import type { PageQuery, ResponseStore } from './store/response-store.js';
 import { inputTokensSchema } from './wire/create-response-schema.js';
 import { TERMINAL_EVENT_TYPES, TERMINAL_STATUSES, type ResponseItem, type ResponseObject, type ResponseStreamEvent } from './wire/response-types.js';
@@ -16,6 +17,8 @@ export interface ManagerDeps {
   engine: EngineDeps;
   prepare: PrepareDeps;
   inference: Pick<InferenceClient, 'chatCompletion'>;
+  /** What records foreground responses while they run (lease, outbox). */
+  foreground: ForegroundDeps;
   log: Logger;
 }
 
@@ -40,39 +43,48 @@ export class ResponsesManager {
   }
 
   /**
-   * A foreground response's events. With store, the response is saved — and appended to its
+   * A foreground response's events. With store, the response is recorded `in_progress` as it starts
+   * (a crash leaves it readable, ended `failed` by the reaper) and finished — and appended to its
    * conversation — before its terminal event goes out (so a retrieve or a conversation listing right
    * after the stream finds it); a client that goes away mid-stream leaves it stored as `cancelled`
    * with what was produced. An upstream failure before any output is thrown (the caller answers it
-   * as an HTTP error) and nothing is stored.
+   * as an HTTP error) and nothing stays stored.
    */
   async *runForeground(prepared: PreparedRequest, plan: RunPlan, opts: ForegroundOptions): AsyncGenerator<ResponseStreamEvent> {
-    const { store, engine, log } = this.deps;
+    const { engine, log } = this.deps;
     const response = plan.response;
-    let persisted = prepared.body.store === false;
-    const persist = async () => {
-      if (persisted) return;
-      persisted = true;
-      await store.insert(response, storedRequest(prepared), prepared.input);
+    const record = prepared.body.store === false ? undefined : new ForegroundRecord(this.deps.foreground, prepared, response, opts.requestId);
+    let finished = !record;
+    const finish = async (how: () => Promise<void>) => {
+      finished = true;
+      await how().catch((err) => log.error({ err, responseId: response.id }, 'storing the end of a response failed'));
     };
-    let threw = false;
     try {
       for await (const event of withSequenceNumbers(generateResponse(plan, engine, { ...opts, throwBeforeOutput: true }))) {
-        if (TERMINAL_EVENT_TYPES.has(event.type)) {
-          await persist();
-          await this.deps.prepare.conversations.record(response, prepared.input, opts.requestId);
+        if (record && TERMINAL_EVENT_TYPES.has(event.type)) {
+          finished = true;
+          await record.finish();
+        } else {
+          await record?.observe(event);
         }
         yield event;
       }
     } catch (err) {
-      threw = true;
+      if (!finished && record) {
+        if (response.output.length === 0) await finish(() => record.discard());
+        else {
+          response.status = 'failed';
+          response.error ??= { code: 'server_error', message: 'The server had an error while running the response.' };
+          await finish(() => record.finish());
+        }
+      }
       throw err;
     } finally {
-      if (!threw && !persisted) {
+      if (!finished && record) {
         if (!TERMINAL_STATUSES.includes(response.status)) response.status = 'cancelled';
         // Items cut off mid-way will never finish: stored as incomplete, not forever in progress.
         for (const item of response.output) if (item.status === 'in_progress') item.status = 'incomplete';
-        await persist().catch((err) => log.error({ err, responseId: response.id }, 'storing an interrupted response failed'));
+        await finish(() => record.finish());
       }
     }
   }
@@ -92,7 +104,12 @@ export class ResponsesManager {
   async retrieve(id: string, include: readonly string[] = []): Promise<ResponseObject> {
     const record = await this.deps.store.get(id);
     if (!record) throw responseNotFound(id);
-    return applyIncludeToOutput(record.response, include);
+    const response = record.response;
+    // Whoever sees it finished finds its conversation updated: an append still owed is tried first.
+    if (response.conversation && response.store && (response.status === 'completed' || response.status === 'incomplete')) {
+      await this.deps.foreground.outbox.settleResponse(id, response.conversation.id);
+    }
+    return applyIncludeToOutput(response, include);
   }
 
   /** GET /v1/responses/{id}?stream=true: background responses only, replayed from `startingAfter`. */

@@ -2,6 +2,10 @@ import { ConversationsClient, PromptsClient, routerFor, type Platform, type Serv
 import { BackgroundRunner } from './background/background-runner.js';
 import { RunNotifier } from './background/run-notifier.js';
 import { ConversationSource } from './context/conversation-source.js';
+import { ConversationOutbox } from './durability/conversation-outbox.js';
+import { LeaseKeeper, leaseSettings, type LeaseSettings } from './durability/lease-keeper.js';
+import { RunReaper } from './durability/run-reaper.js';
+import { OutboxStore } from './store/outbox-store.js';
 import { PromptSource } from './context/prompt-source.js';
 import { responsesRoutes } from './http/responses-routes.js';
 import { ResponsesManager } from './responses-manager.js';
@@ -13,6 +17,8 @@ export interface ResponsesServiceOptions {
   serverTools?: ServerTool[];
   /** Tool-loop iterations per response before it ends `incomplete` (default 10). */
   maxIterations?: number;
+  /** Lease and sweep timings (default: from RESPONSE_LEASE_MS / RESPONSE_SWEEP_MS). */
+  leases?: LeaseSettings;
 }
 
 /** The responses service: routes under /v1/responses, and the background worker. */
@@ -23,17 +29,35 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const registry = new ToolRegistry(opts.serverTools ?? []);
   const engine = { inference: platform.inference, log, maxIterations: opts.maxIterations };
   // The Conversations and Prompts services are reached over public HTTP, through the gateway, as any client would.
-  const conversations = new ConversationSource(new ConversationsClient({ baseUrl: platform.gatewayUrl }), log);
+  const conversationsApi = new ConversationsClient({ baseUrl: platform.gatewayUrl });
+  // Durability: leases on running responses, the reaper of dead runs, the conversation append outbox.
+  const notifier = new RunNotifier();
+  const keeper = new LeaseKeeper(store, log, opts.leases ?? leaseSettings());
+  const reaper = new RunReaper(store, notifier, keeper, log);
+  const outbox = new ConversationOutbox(new OutboxStore(platform.database), conversationsApi, log);
+  const conversations = new ConversationSource(conversationsApi, outbox);
   const prompts = new PromptSource(new PromptsClient({ baseUrl: platform.gatewayUrl }));
   const prepare = { store, catalog: platform.catalog, registry, conversations, prompts };
-  const runner = new BackgroundRunner({ store, queue: platform.queue, notifier: new RunNotifier(), engine, prepare, log });
-  const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, log });
+  const runner = new BackgroundRunner({ store, queue: platform.queue, notifier, engine, prepare, log, keeper, reaper, outbox });
+  const foreground = { store, keeper, outbox, log };
+  const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, foreground, log });
   const descriptors = responsesRoutes(manager);
   return {
     name: 'responses',
     routes: routerFor(descriptors, platform.config),
     descriptors,
-    start: () => runner.start(),
-    close: () => runner.close(),
+    start: async () => {
+      keeper.start();
+      reaper.start();
+      outbox.start();
+      await runner.start();
+    },
+    close: async () => {
+      reaper.stop();
+      outbox.stop();
+      await runner.close();
+      // Leases keep being renewed until the runs stopped above have written their ends.
+      setTimeout(() => keeper.stop(), 5_000).unref();
+    },
   };
 }

@@ -21,6 +21,13 @@ interface ItemPage {
   has_more: boolean;
 }
 
+/**
+ * Internal (sent by the responses service, not part of the OpenAI API): with `true`, an append skips
+ * the items whose ids are already in the conversation instead of refusing them, so an append retried
+ * after a lost reply, or after some of its 20-item calls landed, adds each item exactly once.
+ */
+export const IDEMPOTENT_APPEND_HEADER = 'x-rgw-idempotent-append';
+
 /** The most items the Conversations API takes in one call, and the largest page it returns. */
 export const CONVERSATION_ITEMS_PER_CALL = 20;
 const PAGE_SIZE = 100;
@@ -60,15 +67,18 @@ export class ConversationsClient {
 
   /**
    * Appends items in order, in calls of at most 20, and returns them as stored (with their ids).
-   * The calls are not one transaction: if one fails, the chunks before it stay appended.
+   * The calls are not one transaction: if one fails, the chunks before it stay appended; with
+   * `idempotent`, sending the same items again is how to finish such an append.
    */
-  async appendItems(id: string, items: readonly unknown[], opts: ClientCallOptions = {}): Promise<StoredConversationItem[]> {
+  async appendItems(id: string, items: readonly unknown[], opts: ClientCallOptions & { idempotent?: boolean } = {}): Promise<StoredConversationItem[]> {
+    const { idempotent, ...call } = opts;
     const stored: StoredConversationItem[] = [];
     for (let i = 0; i < items.length; i += CONVERSATION_ITEMS_PER_CALL) {
       const page = await gatewayRequest<ItemPage>(this.transport, {
-        ...opts,
+        ...call,
         service: 'conversations',
         method: 'POST',
+        headers: idempotent ? { [IDEMPOTENT_APPEND_HEADER]: 'true' } : undefined,
         path: `/v1/conversations/${idSegment(id, 'conversation_id')}/items`,
         query: { include: INCLUDE_ALL },
         body: { items: items.slice(i, i + CONVERSATION_ITEMS_PER_CALL) },

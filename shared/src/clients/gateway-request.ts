@@ -21,6 +21,7 @@ export interface GatewayRequest extends ClientCallOptions {
   body?: unknown;
   /** Names the service in the error when it cannot be reached. */
   service: string;
+  headers?: Record<string, string>;
 }
 
 /**
@@ -35,7 +36,7 @@ export async function gatewayRequest<T>(transport: ClientTransport, req: Gateway
     if (Array.isArray(value)) for (const v of value) url.searchParams.append(`${key}[]`, v);
     else url.searchParams.set(key, String(value));
   }
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   if (req.requestId) headers[REQUEST_ID_HEADER] = req.requestId;
   if (req.body !== undefined) headers['content-type'] = 'application/json';
 

@@ -9,11 +9,16 @@ import { PromptSource } from '../context/prompt-source.js';
 import { prepareCreate, type PrepareDeps } from '../request/prepare-request.js';
 import { ResponseStore } from '../store/response-store.js';
 import { ToolRegistry } from '../tools/tool-registry.js';
+import { ConversationOutbox } from '../durability/conversation-outbox.js';
+import { LeaseKeeper } from '../durability/lease-keeper.js';
+import { RunReaper } from '../durability/run-reaper.js';
+import { OutboxStore } from '../store/outbox-store.js';
 import { BackgroundRunner } from './background-runner.js';
 import { RunNotifier } from './run-notifier.js';
 
 const log = createLogger('test', 'silent');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LEASES = { leaseMs: 10_000, renewMs: 300, sweepMs: 2_000 };
 
 /** Upstream stand-in: `gate` holds every stream after its first chunk until released. */
 function slowInference() {
@@ -59,12 +64,19 @@ describe('BackgroundRunner', () => {
       store,
       catalog: { resolve: async () => ({}) as never },
       registry: new ToolRegistry([]),
-      conversations: new ConversationSource(conversationsApi as ConversationsApi, log),
+      conversations: new ConversationSource(conversationsApi as ConversationsApi),
       prompts: new PromptSource({} as never),
     };
     const published: unknown[] = [];
     const queue = { kind: 'database', publish: opts.publish ?? (async (_t: string, p: unknown) => void published.push(p)), consume: async () => {}, ping: async () => {}, close: async () => {} } as Queue;
-    const make = () => new BackgroundRunner({ store, queue, notifier: new RunNotifier(), engine: { inference: upstream.inference as never, log }, prepare, log });
+    // Each runner is one process: its own instance id, lease keeper and reaper.
+    const make = () => {
+      const notifier = new RunNotifier();
+      const keeper = new LeaseKeeper(store, log, LEASES);
+      const reaper = new RunReaper(store, notifier, keeper, log);
+      const outbox = new ConversationOutbox(new OutboxStore(database), conversationsApi as ConversationsApi, log);
+      return new BackgroundRunner({ store, queue, notifier, engine: { inference: upstream.inference as never, log }, prepare, log, keeper, reaper, outbox });
+    };
     return { upstream, prepare, published, make };
   }
 
@@ -78,15 +90,21 @@ describe('BackgroundRunner', () => {
     return (await store.eventsAfter(id, -1)).map((e) => e.type);
   }
 
-  /** Delivers a job to `second` while `first` runs it: the run must go on and complete, once. */
+  /**
+   * Delivers a job to `second` while `first` runs it: the run must go on and complete, once; the
+   * redelivered job (another process) waits for it rather than dropping the job or running it again.
+   */
   async function redeliverWhileRunning(first: BackgroundRunner, second: BackgroundRunner, prepare: PrepareDeps, upstream: ReturnType<typeof slowInference>): Promise<void> {
     const id = await enqueue(first, prepare);
     const running = first.run({ id });
     while (upstream.calls() === 0) await sleep(5);
-    await second.run({ id });
+    let redeliveredDone = false;
+    const redelivered = second.run({ id }).then(() => (redeliveredDone = true));
+    await sleep(50);
     expect(await store.status(id)).toBe('in_progress');
+    expect(redeliveredDone).toBe(first === second);
     upstream.release();
-    await running;
+    await Promise.all([running, redelivered]);
     expect(await store.status(id)).toBe('completed');
     expect(upstream.calls()).toBe(1);
   }
@@ -97,19 +115,42 @@ describe('BackgroundRunner', () => {
     await redeliverWhileRunning(runner, runner, prepare, upstream);
   });
 
-  it('leaves a run alive in another process alone, and fails one whose heartbeat went stale', async () => {
+  it('waits on a run alive in another process, and takes over one whose lease expired (its process died)', async () => {
     const { upstream, prepare, make } = setup();
     const [a, b] = [make(), make()];
     await redeliverWhileRunning(a, b, prepare, upstream);
 
-    // A run whose process died: in_progress, its heartbeat older than the limit.
+    // A run whose process died just now: in_progress, its lease still valid for a moment. The job
+    // redelivered after a fast restart must wait for the lease, then end it, never drop it.
     const dead = await enqueue(a, prepare);
     const record = (await store.get(dead))!;
-    await store.update({ ...record.response, status: 'in_progress' }, ['queued'], { heartbeat: true });
-    await database.db.updateTable('responses').set({ heartbeat_at: Date.now() - 60_000 }).where('id', '=', dead).execute();
+    await store.update({ ...record.response, status: 'in_progress' }, ['queued'], { lease: { owner: 'dead-process', until: Date.now() + 400 } });
+    const started = Date.now();
     await b.run({ id: dead });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
     expect(await store.status(dead)).toBe('failed');
     expect(await types(dead)).toEqual(['response.created', 'response.queued', 'response.in_progress', 'response.failed']);
+  });
+
+  it('a follower of a run whose owner died ends: it takes the run over and reads response.failed', async () => {
+    const { prepare, make } = setup();
+    const runner = make();
+    const id = await enqueue(runner, prepare);
+    const record = (await store.get(id))!;
+    await store.update({ ...record.response, status: 'in_progress' }, ['queued'], { lease: { owner: 'dead-process', until: Date.now() - 1 } });
+    const followed = [];
+    for await (const e of runner.follow(id, -1, new AbortController().signal)) followed.push(e.type);
+    expect(followed).toEqual(['response.created', 'response.queued', 'response.in_progress', 'response.failed']);
+  });
+
+  it('answers cancel of a finished response 409 with x-should-retry: false', async () => {
+    const { upstream, prepare, make } = setup();
+    const runner = make();
+    const id = await enqueue(runner, prepare);
+    upstream.release();
+    await runner.run({ id });
+    const err = await runner.cancel(id).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 409, code: 'response_already_finished', headers: { 'x-should-retry': 'false' } });
   });
 
   it('a run that fails before it starts still stores a whole stream: created, queued, in_progress, failed', async () => {
@@ -118,7 +159,7 @@ describe('BackgroundRunner', () => {
     };
     const { prepare, make } = setup();
     const runner = make();
-    const prepared = await prepareCreate({ model: 'm', input: 'hi', background: true, conversation: 'conv_' + 'a'.repeat(48) }, { ...prepare, conversations: new ConversationSource({ ...conversationsApi, listAllItems: async () => [] } as ConversationsApi, log) });
+    const prepared = await prepareCreate({ model: 'm', input: 'hi', background: true, conversation: 'conv_' + 'a'.repeat(48) }, { ...prepare, conversations: new ConversationSource({ ...conversationsApi, listAllItems: async () => [] } as ConversationsApi) });
     await runner.enqueue(prepared);
     await runner.run({ id: prepared.response.id });
     const events = await store.eventsAfter(prepared.response.id, -1);

@@ -1,4 +1,4 @@
-import { ApiError, ConflictError, InvalidRequestError, type Logger, type Queue } from '@rgw/shared';
+import { ApiError, InvalidRequestError, type Logger, type Queue } from '@rgw/shared';
 import { planTools } from '../chat/chat-request.js';
 import { generateResponse, type EngineDeps } from '../engine/response-engine.js';
 import { withSequenceNumbers } from '../engine/sequence.js';
@@ -7,16 +7,22 @@ import { responseNotFound } from '../response/response-errors.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import { TERMINAL_EVENT_TYPES, type ResponseItem, type ResponseObject, type ResponseStreamEvent, type UnsequencedEvent } from '../wire/response-types.js';
+import { owedAppend } from '../context/conversation-source.js';
+import type { ConversationOutbox } from '../durability/conversation-outbox.js';
+import type { LeaseKeeper } from '../durability/lease-keeper.js';
+import type { RunReaper } from '../durability/run-reaper.js';
 import type { RunNotifier } from './run-notifier.js';
 
 export const BACKGROUND_TOPIC = 'responses.background';
-/** How often a run says it is alive (and notices a cancel or delete from another process). */
-const WATCH_MS = 300;
-/** A run whose heartbeat is older than this died with its process; younger, it is alive elsewhere. */
-const STALE_RUN_MS = 10_000;
 const FOLLOW_POLL_MS = 250;
+/** How often a redelivered job checks on a run owned by another process. */
+const OWNER_POLL_MS = 250;
+/** How long a redelivered job waits on a live run elsewhere; past that the reaper still ends it if its owner dies. */
+const OWNER_WAIT_MS = 30 * 60_000;
 /** How long a follower waits for the terminal event of a response whose row already says it finished. */
 const TERMINAL_GRACE_MS = 10_000;
+/** How often a follower waiting on a silent run checks that its owner's lease still holds. */
+const LEASE_CHECK_MS = 1_000;
 
 export interface BackgroundDeps {
   store: ResponseStore;
@@ -25,6 +31,9 @@ export interface BackgroundDeps {
   engine: EngineDeps;
   prepare: PrepareDeps;
   log: Logger;
+  keeper: LeaseKeeper;
+  reaper: RunReaper;
+  outbox: ConversationOutbox;
   concurrency?: number;
 }
 
@@ -35,7 +44,8 @@ export interface BackgroundDeps {
  * (at once in this process, by polling elsewhere); the client going away never stops a run.
  */
 export class BackgroundRunner {
-  private readonly running = new Map<string, AbortController>();
+  /** Aborts waits of redelivered jobs at shutdown (the reaper ends their runs if nobody else does). */
+  private readonly closing = new AbortController();
 
   constructor(private readonly deps: BackgroundDeps) {}
 
@@ -64,39 +74,34 @@ export class BackgroundRunner {
     await this.deps.queue.consume(BACKGROUND_TOPIC, (payload) => this.run(payload), { concurrency: this.deps.concurrency ?? 8 });
   }
 
-  /** Runs one queued response to its end. Never throws: a failure is recorded on the response, not retried. */
+  /**
+   * Runs one queued response to its end. Never throws: a failure is recorded on the response, not
+   * retried. A job for a response already `in_progress` was redelivered (its process died, or the
+   * queue lost a channel): it waits until that run ends or its lease expires, then takes over and
+   * ends it `failed` (a partial stream cannot be continued). It never just drops the job while the
+   * row is in progress.
+   */
   async run(payload: unknown): Promise<void> {
     const id = (payload as { id?: unknown } | null)?.id;
     if (typeof id !== 'string') return;
-    // A redelivered job (e.g. after the queue lost its channel) of a run this process is doing.
-    if (this.running.has(id)) return;
-    const { store, log } = this.deps;
+    const { store, log, keeper } = this.deps;
+    // A redelivered job of a run this process is doing.
+    if (keeper.holds(id)) return;
     let lastSeq = -1;
     let started = false;
     let response: ResponseObject | undefined;
     const controller = new AbortController();
-    const watch = setInterval(() => {
-      // The heartbeat also tells the run when its row stopped being in_progress: cancelled, or deleted.
-      if (!started) return;
-      void store.heartbeat(id).then((alive) => !alive && controller.abort(), () => {});
-    }, WATCH_MS);
     try {
       const record = await store.get(id, { includeDeleted: true });
       if (!record) return;
       response = record.response;
-      lastSeq = await this.lastSequence(id);
-      if (response.status === 'in_progress') {
-        // Alive in another process (a redelivered job): its job is done here.
-        const beat = await store.heartbeatAt(id);
-        if (beat !== null && Date.now() - beat <= STALE_RUN_MS) return;
-        // A run that died with its process: its partial stream cannot be continued, so it ends failed.
-        await this.fail(response, lastSeq, 'The background run was interrupted before it finished.');
-        return;
-      }
+      if (response.status === 'in_progress') return await this.awaitOwner(id);
       if (response.status !== 'queued') return;
-      if (!(await store.update({ ...response, status: 'in_progress' }, ['queued'], { heartbeat: true }))) return;
+      lastSeq = await this.deps.reaper.lastSequence(id);
+      if (!(await store.update({ ...response, status: 'in_progress' }, ['queued'], { lease: keeper.lease() }))) return;
       started = true;
-      this.running.set(id, controller);
+      // The lease renewal also tells the run when its row stopped being in_progress: cancelled, or deleted.
+      keeper.hold(id, controller);
       const body = record.request.body as CreateResponseBody;
       const requestId = record.request.requestId;
       const input = await store.items(id, 'input');
@@ -107,12 +112,12 @@ export class BackgroundRunner {
       const events = withSequenceNumbers(lastSeq >= 0 ? skipCreated(generated) : generated, lastSeq + 1);
       for await (const event of events) {
         if (TERMINAL_EVENT_TYPES.has(event.type)) {
-          // Appended before the status says finished, so whoever sees it finished finds the conversation
-          // updated. Skipped when cancelled meanwhile (a cancel in the instant between remains a race).
-          if ((await store.status(id)) !== 'in_progress') break;
-          await this.deps.prepare.conversations.record(response, input, requestId);
-          // The status row settles a race with cancel: a run whose row says cancelled writes no ending.
-          if (!(await store.update(response, ['in_progress']))) break;
+          // The status and the conversation append it owes are one write, conditional on the row still
+          // being in_progress (a cancel wins the race, and then nothing is appended). The append is
+          // delivered before the terminal event is stored, so a follower that sees it finds the items.
+          const owed = owedAppend(response, input);
+          if (!(await store.finish(response, { ifStatus: ['in_progress'], outbox: owed }))) break;
+          if (owed) await this.deps.outbox.flush(owed.conversationId, requestId);
         }
         if (event.type === 'response.output_item.done') await store.addOutputItem(id, event.output_index as number, event.item as ResponseItem);
         await store.appendEvent(id, event);
@@ -120,18 +125,17 @@ export class BackgroundRunner {
         this.deps.notifier.notify(id);
       }
       if (controller.signal.aborted && (await store.status(id)) === 'in_progress') {
-        await this.fail(response, lastSeq, 'The background run was interrupted by a server shutdown.');
+        await this.deps.reaper.fail(response, lastSeq, 'The background run was interrupted by a server shutdown.');
       }
     } catch (err) {
       log.error({ err, responseId: id }, 'background response failed');
       // A request error found only when the run starts (e.g. its conversation was deleted) is worth telling.
       const told = err instanceof ApiError && err.status < 500;
       const message = told ? err.message : 'The server had an error while running the response.';
-      if (response) await this.fail(response, lastSeq, message, told ? 'invalid_prompt' : 'server_error').catch(() => {});
+      if (response) await this.deps.reaper.fail(response, lastSeq, message, told ? 'invalid_prompt' : 'server_error').catch(() => {});
     } finally {
-      clearInterval(watch);
       if (started) {
-        this.running.delete(id);
+        keeper.release(id);
         // Deleted while it ran: what it wrote since would be orphans.
         await store.purgeIfDeleted(id).catch((err) => log.error({ err, responseId: id }, 'purging a deleted response failed'));
       }
@@ -139,9 +143,23 @@ export class BackgroundRunner {
     }
   }
 
+  /**
+   * A redelivered job of a run owned by another process: polls (bounded) until the run ends, or its
+   * lease expires and this process takes it over and ends it.
+   */
+  private async awaitOwner(id: string): Promise<void> {
+    const deadline = Date.now() + OWNER_WAIT_MS;
+    while (!this.closing.signal.aborted && Date.now() < deadline) {
+      const now = await this.deps.store.lease(id);
+      if (!now || now.status !== 'in_progress') return;
+      if ((!now.lease || now.lease.until < Date.now()) && (await this.deps.reaper.reap(id))) return;
+      await this.deps.notifier.wait(id, OWNER_POLL_MS, this.closing.signal);
+    }
+  }
+
   /** Stops this process's run of a response that was just deleted (other processes notice by their heartbeat). */
   abandon(id: string): void {
-    this.running.get(id)?.abort();
+    this.deps.keeper.controller(id)?.abort();
   }
 
   /** POST /v1/responses/{id}/cancel. */
@@ -154,7 +172,7 @@ export class BackgroundRunner {
     if (response.status === 'cancelled') return response;
     if (response.status === 'queued' || response.status === 'in_progress') {
       if (await store.update({ ...response, status: 'cancelled' }, ['queued', 'in_progress'])) {
-        this.running.get(id)?.abort();
+        this.deps.keeper.controller(id)?.abort();
         this.deps.notifier.notify(id);
         return (await store.get(id, { includeDeleted: true }))!.response;
       }
@@ -173,6 +191,8 @@ export class BackgroundRunner {
     const { store, notifier } = this.deps;
     let after = startingAfter;
     let finishedSince: number | undefined;
+    let orphanedSince: number | undefined;
+    let leaseCheckedAt = Date.now();
     while (!signal.aborted) {
       const events = await store.eventsAfter(id, after);
       for (const event of events) {
@@ -190,43 +210,23 @@ export class BackgroundRunner {
         finishedSince ??= Date.now();
         if (Date.now() - finishedSince > TERMINAL_GRACE_MS) return;
       }
+      if (status === 'in_progress' && Date.now() - leaseCheckedAt >= LEASE_CHECK_MS) {
+        // A run whose process died: end it here rather than wait for the sweeper; if nobody can, stop following.
+        leaseCheckedAt = Date.now();
+        const now = await store.lease(id);
+        if (now?.lease && now.lease.until < Date.now() && !(await this.deps.reaper.reap(id))) {
+          orphanedSince ??= Date.now();
+          if (Date.now() - orphanedSince > TERMINAL_GRACE_MS) return;
+        }
+      }
       await notifier.wait(id, FOLLOW_POLL_MS, signal);
     }
   }
 
   /** Stops local runs at shutdown; they end `failed` (their job is not retried with a half-written stream). */
   async close(): Promise<void> {
-    for (const controller of this.running.values()) controller.abort();
-  }
-
-  private async lastSequence(id: string): Promise<number> {
-    let last = -1;
-    for (;;) {
-      const batch = await this.deps.store.eventsAfter(id, last);
-      if (batch.length === 0) return last;
-      last = batch.at(-1)!.sequence_number;
-    }
-  }
-
-  /**
-   * Ends a run `failed`. Its stream still reads as a whole: response.created (and response.in_progress
-   * when the run had started) are stored first if they are missing, e.g. for a run that failed before
-   * the engine produced anything, or a response queued before response.created was stored with it.
-   */
-  private async fail(response: ResponseObject, lastSeq: number, message: string, code = 'server_error'): Promise<void> {
-    const { store, notifier } = this.deps;
-    const id = response.id;
-    const was = await store.status(id);
-    const failed: ResponseObject = { ...response, status: 'failed', error: { code, message } };
-    if (!(await store.update(failed, ['queued', 'in_progress']))) return;
-    const opening = new Set((await store.eventsAfter(id, -1, 3)).map((e) => e.type));
-    const missing: UnsequencedEvent[] = [];
-    if (!opening.has('response.created')) missing.push({ type: 'response.created', response: { ...response, status: 'queued', output: [] } });
-    if (was === 'in_progress' && !opening.has('response.in_progress')) missing.push({ type: 'response.in_progress', response: { ...response, status: 'in_progress', output: [] } });
-    const output = (await store.get(id, { includeDeleted: true }))?.response.output ?? [];
-    let seq = lastSeq;
-    for (const event of [...missing, { type: 'response.failed', response: { ...failed, output } }]) await store.appendEvent(id, { ...event, sequence_number: ++seq });
-    notifier.notify(id);
+    this.closing.abort();
+    this.deps.keeper.abortAll();
   }
 }
 
@@ -235,6 +235,11 @@ async function* skipCreated(events: AsyncGenerator<UnsequencedEvent>): AsyncGene
   for await (const event of events) if (event.type !== 'response.created') yield event;
 }
 
-function conflict(status: string): ConflictError {
-  return new ConflictError(`Cannot cancel a response that has already finished (status: ${status}).`, 'response_id', 'response_already_finished');
+/** 409 for cancelling a finished response; `x-should-retry: false`, as retrying cannot change the answer (the SDK retries a 409 otherwise). */
+function conflict(status: string): ApiError {
+  return new ApiError(409, `Cannot cancel a response that has already finished (status: ${status}).`, {
+    param: 'response_id',
+    code: 'response_already_finished',
+    headers: { 'x-should-retry': 'false' },
+  });
 }

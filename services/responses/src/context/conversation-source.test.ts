@@ -1,10 +1,10 @@
-import { ApiError, type Logger } from '@rgw/shared';
+import { ApiError } from '@rgw/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { errorOf } from '../../../../test/support/errors.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseItem, ResponseObject } from '../wire/response-types.js';
-import { checkNoDuplicates, ConversationSource, conversationIdOf, itemsToAppend, type ConversationsApi } from './conversation-source.js';
+import { checkNoDuplicates, ConversationSource, conversationIdOf, itemsToAppend, owedAppend, type ConversationsApi } from './conversation-source.js';
 
 const CONV = 'conv_' + 'a'.repeat(48);
 const item = (id: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: id }] });
@@ -63,7 +63,6 @@ describe('checkNoDuplicates', () => {
 });
 
 describe('ConversationSource', () => {
-  const log = { error: vi.fn() } as unknown as Logger;
   const api = (overrides: Partial<ConversationsApi>): ConversationsApi => ({
     listAllItems: vi.fn(async () => []),
     appendItems: vi.fn(async () => []),
@@ -74,28 +73,26 @@ describe('ConversationSource', () => {
     const listAllItems = vi.fn(async () => {
       throw new ApiError(404, 'Conversation not found.', { param: 'conversation_id', code: 'not_found' });
     });
-    const err = await new ConversationSource(api({ listAllItems }), log).items(CONV, 'req_1').catch((e: unknown) => e);
+    const err = await new ConversationSource(api({ listAllItems })).items(CONV, 'req_1').catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 404, param: 'conversation' });
     expect(listAllItems).toHaveBeenCalledWith(CONV, { requestId: 'req_1' });
   });
 
   it('keeps server errors as they are', async () => {
     const boom = new ApiError(502, 'unreachable');
-    const err = await new ConversationSource(api({ listAllItems: vi.fn(async () => Promise.reject(boom)) }), log).items(CONV).catch((e: unknown) => e);
+    const err = await new ConversationSource(api({ listAllItems: vi.fn(async () => Promise.reject(boom)) })).items(CONV).catch((e: unknown) => e);
     expect(err).toBe(boom);
   });
 
-  it('records a finished response by appending its items, and only logs when that fails', async () => {
-    const appendItems = vi.fn(async () => []);
-    await new ConversationSource(api({ appendItems }), log).record(response('completed'), [item('msg_in')], 'req_2');
-    expect(appendItems).toHaveBeenCalledWith(CONV, [item('msg_in'), item('msg_out')], { requestId: 'req_2' });
+  it('owes a finished response its append (completed/incomplete only), and lets pending appends land before reading', async () => {
+    expect(owedAppend(response('completed'), [item('msg_in')])).toEqual({ conversationId: CONV, items: [item('msg_in'), item('msg_out')] });
+    expect(owedAppend(response('failed'), [item('msg_in')])).toBeUndefined();
 
-    const failing = vi.fn(async () => Promise.reject(new ApiError(500, 'down')));
-    await expect(new ConversationSource(api({ appendItems: failing }), log).record(response('completed'), [])).resolves.toBeUndefined();
-    expect(log.error).toHaveBeenCalled();
-
-    const untouched = vi.fn(async () => []);
-    await new ConversationSource(api({ appendItems: untouched }), log).record(response('failed'), [item('msg_in')]);
-    expect(untouched).not.toHaveBeenCalled();
+    const order: string[] = [];
+    const settle = vi.fn(async () => void order.push('settle'));
+    const listAllItems = vi.fn(async () => (order.push('list'), []));
+    await new ConversationSource(api({ listAllItems }), { settle }).items(CONV, 'req_3');
+    expect(settle).toHaveBeenCalledWith(CONV, 'req_3');
+    expect(order).toEqual(['settle', 'list']);
   });
 });

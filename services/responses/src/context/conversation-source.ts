@@ -1,4 +1,5 @@
-import { ApiError, InvalidRequestError, NotFoundError, hasPrefix, type ConversationsClient, type Logger } from '@rgw/shared';
+import { ApiError, InvalidRequestError, NotFoundError, hasPrefix, type ConversationsClient } from '@rgw/shared';
+import type { OutboxRecord } from '../store/response-store.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { OutputItem, ResponseItem, ResponseObject } from '../wire/response-types.js';
 
@@ -39,6 +40,15 @@ export function itemsToAppend(response: ResponseObject, input: readonly Response
 }
 
 /**
+ * The append a finished response owes its conversation (see itemsToAppend), written to the outbox
+ * with the write that finishes the response; undefined when it owes none.
+ */
+export function owedAppend(response: ResponseObject, input: readonly ResponseItem[]): OutboxRecord | undefined {
+  const items = itemsToAppend(response, input);
+  return items.length === 0 ? undefined : { conversationId: response.conversation!.id, items };
+}
+
+/**
  * An input item that is already in the conversation (or twice in the input) is refused, as the
  * Conversations API refuses it: appending the response would fail, and the model would read it twice.
  * Items a client passes back from an earlier response keep their ids, which is how this happens.
@@ -61,27 +71,14 @@ export function checkNoDuplicates(conversationItems: readonly ResponseItem[], in
 export class ConversationSource {
   constructor(
     private readonly api: ConversationsApi,
-    private readonly log: Logger,
+    /** Appends still owed to a conversation land before its items are read (see ConversationOutbox.settle). */
+    private readonly pending?: { settle(conversationId: string, requestId?: string): Promise<void> },
   ) {}
 
   /** Every item, oldest first: the context a response in this conversation continues; 404 (param `conversation`) when it does not exist. */
   async items(id: string, requestId?: string): Promise<ResponseItem[]> {
+    await this.pending?.settle(id, requestId);
     return this.call(id, () => this.api.listAllItems(id, { requestId }));
-  }
-
-  /**
-   * Appends what the finished response adds (see itemsToAppend). A failure is logged, not thrown:
-   * the response itself is complete and stored by then, and the client has been promised it.
-   */
-  async record(response: ResponseObject, input: readonly ResponseItem[], requestId?: string): Promise<void> {
-    const items = itemsToAppend(response, input);
-    if (items.length === 0) return;
-    const id = response.conversation!.id;
-    try {
-      await this.api.appendItems(id, items, { requestId });
-    } catch (err) {
-      this.log.error({ err, responseId: response.id, conversationId: id }, 'appending the response to its conversation failed');
-    }
   }
 
   private async call<T>(id: string, fn: () => Promise<T>): Promise<T> {

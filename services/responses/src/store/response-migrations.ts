@@ -49,4 +49,29 @@ export const RESPONSE_MIGRATIONS: Record<string, PortableMigration> = {
       await db.schema.alterTable('responses').addColumn('heartbeat_at', 'bigint').execute();
     },
   }),
+  // Run ownership that a dead process cannot keep: the random id of the process running the response
+  // and until when (ms) its lease holds; it renews the leases of all its runs with one statement.
+  // A row `in_progress` past its lease belongs to nobody and is ended by whoever notices.
+  '003_responses_lease': () => ({
+    up: async (db) => {
+      await db.schema.alterTable('responses').addColumn('owner', 'text').execute();
+      await db.schema.alterTable('responses').addColumn('lease_until', 'bigint').execute();
+      await db.schema.createIndex('responses_lease').on('responses').columns(['status', 'lease_until']).execute();
+    },
+  }),
+  // Conversation appends owed by finished responses, written with the write that finishes the
+  // response and deleted once the Conversations service has them (in `seq` order per conversation).
+  '004_response_outbox': (dialect) => ({
+    up: async (db) => {
+      await withSeqColumn(db.schema.createTable('response_outbox'), dialect)
+        .addColumn('response_id', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('items', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('response_outbox_by_conversation').on('response_outbox').columns(['conversation_id', 'seq']).execute();
+      await db.schema.createIndex('response_outbox_by_response').on('response_outbox').column('response_id').execute();
+    },
+  }),
 };

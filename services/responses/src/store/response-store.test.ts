@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { available, freshPostgres } from '../../../../test/support/backing-services.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { ResponseItem, ResponseStreamEvent } from '../wire/response-types.js';
+import { OutboxStore } from './outbox-store.js';
 import { ResponseStore } from './response-store.js';
 
 const msg = (id: string, text: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
@@ -127,5 +128,38 @@ describe.each(engines)('ResponseStore (%s)', (_engine, open) => {
     expect(await ids({ before: 'nope' })).toBeUndefined();
     await store.delete('r2');
     expect(await ids({ after: 'r2' })).toBeUndefined();
+  });
+
+  it('finishes a response in one write: status, remaining output and the outbox record, only from the statuses given', async () => {
+    const response = newResponseObject('fin', { model: 'm' } as never, 1, 'in_progress');
+    await store.insert(response, { body: {}, include: [] }, [msg('fin_in', 'q')], [], { owner: 'me', until: Date.now() + 60_000 });
+    const out = (id: string) => ({ id, type: 'message', role: 'assistant', status: 'completed', content: [] }) as unknown as ResponseItem;
+    await store.addOutputItems('fin', 0, [out('o1')]);
+    response.status = 'completed';
+    response.output = [out('o1'), out('o2')];
+    const outbox = new OutboxStore(database);
+    expect(await store.finish(response, { ifStatus: ['in_progress'], output: { from: 1, items: [out('o2')] }, outbox: { conversationId: 'conv_x', items: [{ id: 'a' }] } })).toBe(true);
+    expect((await store.get('fin'))!.response).toMatchObject({ status: 'completed', output: [{ id: 'o1' }, { id: 'o2' }] });
+    expect(await outbox.pending('conv_x')).toMatchObject([{ responseId: 'fin', items: [{ id: 'a' }], attempts: 0 }]);
+    // Ended meanwhile (a cancel, a reaper): nothing is written, no append is owed.
+    expect(await store.finish(response, { ifStatus: ['in_progress'], output: { from: 2, items: [out('o3')] }, outbox: { conversationId: 'conv_x', items: [] } })).toBe(false);
+    expect((await store.items('fin', 'output')).map((i) => i.id)).toEqual(['o1', 'o2']);
+    expect(await outbox.pending('conv_x')).toHaveLength(1);
+  });
+
+  it('renews the leases of one owner in one statement; an expired run can be taken over once', async () => {
+    const now = Date.now();
+    for (const [id, owner, until] of [['l1', 'me', now + 1000], ['l2', 'me', now + 1000], ['l3', 'dead', now - 1]] as const) {
+      await store.insert(newResponseObject(id, { model: 'm' } as never, 1, 'in_progress'), { body: {}, include: [] }, [], [], { owner, until });
+    }
+    await store.update({ ...(await store.get('l2'))!.response, status: 'cancelled' });
+    const alive = await store.renewLeases('me', ['l1', 'l2', 'l3'], now + 5000);
+    expect([...alive]).toEqual(['l1']);
+    expect((await store.lease('l1'))!.lease).toEqual({ owner: 'me', until: now + 5000 });
+    expect(await store.expiredRuns(now)).toEqual(['l3']);
+    expect(await store.takeOver('l1', { owner: 'other', until: now + 9000 }, now)).toBe(false);
+    expect(await store.takeOver('l3', { owner: 'other', until: now + 9000 }, now)).toBe(true);
+    expect(await store.takeOver('l3', { owner: 'third', until: now + 9000 }, now)).toBe(false);
+    expect(await store.expiredRuns(now)).toEqual([]);
   });
 });

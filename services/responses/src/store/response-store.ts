@@ -1,5 +1,5 @@
 import { migrate, type Database } from '@rgw/shared';
-import { sql, type Kysely, type QueryCreator, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type QueryCreator, type Transaction } from 'kysely';
 import type { ResponseItem, ResponseObject, ResponseStatus, ResponseStreamEvent } from '../wire/response-types.js';
 import { RESPONSE_MIGRATIONS } from './response-migrations.js';
 
@@ -18,6 +18,27 @@ export interface ResponseRecord {
   deleted: boolean;
 }
 
+/** Who runs a response and until when (ms since the epoch) that holds unless renewed. */
+export interface Lease {
+  owner: string;
+  until: number;
+}
+
+/** A conversation append owed by a finished response (see OutboxStore). */
+export interface OutboxRecord {
+  conversationId: string;
+  items: readonly unknown[];
+}
+
+/** What finishes a response in one write (see `finish`). */
+export interface FinishWrite {
+  /** Only when the stored status is one of these (a cancel or a takeover may have ended it meanwhile). */
+  ifStatus: readonly ResponseStatus[];
+  /** Output items not stored yet, at their positions from `from`. */
+  output?: { from: number; items: readonly { id: string }[] };
+  outbox?: OutboxRecord;
+}
+
 export interface PageQuery {
   after?: string;
   before?: string;
@@ -29,6 +50,8 @@ type Db = Kysely<any> | Transaction<any>;
 
 /** Bound parameters per statement we stay under: older SQLite builds allow 999. */
 const PARAMS_PER_STATEMENT = 900;
+/** Rows from before leases were kept: a run whose heartbeat is older than this is dead. */
+const LEGACY_HEARTBEAT_MS = 10_000;
 /** Postgres's limit (the wire protocol counts them in 16 bits). */
 const POSTGRES_PARAMS_PER_STATEMENT = 65_535;
 
@@ -50,8 +73,10 @@ export class ResponseStore {
    * statement (data-modifying CTEs commit all or nothing) rather than BEGIN, an insert per table and
    * COMMIT: every round trip to the server is on the path of the reply.
    */
-  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = []): Promise<void> {
+  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = [], lease?: Lease): Promise<void> {
     const row = {
+      owner: lease?.owner ?? null,
+      lease_until: lease?.until ?? null,
       id: response.id,
       created_at: response.created_at,
       model: response.model,
@@ -64,7 +89,7 @@ export class ResponseStore {
     };
     const items = [...itemRows(response.id, 'input', input, 0), ...itemRows(response.id, 'output', response.output, 0)];
     const eventRows = events.map((event) => eventRow(response.id, event));
-    const params = 9 + items.length * 5 + eventRows.length * 3;
+    const params = 11 + items.length * 5 + eventRows.length * 3;
     if (this.database.dialect === 'postgres' && params <= POSTGRES_PARAMS_PER_STATEMENT) {
       const inserts = (
         [
@@ -90,9 +115,9 @@ export class ResponseStore {
    * Writes the Response object's current state (not its output, see addOutputItem). With `ifStatus`,
    * only when the stored status is one of those: how a finishing run and a cancel settle a race.
    */
-  async update(response: ResponseObject, ifStatus?: readonly ResponseStatus[], opts: { heartbeat?: boolean } = {}): Promise<boolean> {
+  async update(response: ResponseObject, ifStatus?: readonly ResponseStatus[], opts: { lease?: Lease } = {}): Promise<boolean> {
     const values: Record<string, unknown> = { status: response.status, body: JSON.stringify({ ...response, output: [] }) };
-    if (opts.heartbeat) values.heartbeat_at = Date.now();
+    if (opts.lease) Object.assign(values, { owner: opts.lease.owner, lease_until: opts.lease.until });
     let q = this.db.updateTable('responses').set(values).where('id', '=', response.id);
     if (ifStatus) q = q.where('status', 'in', [...ifStatus]);
     const res = await q.executeTakeFirst();
@@ -103,27 +128,110 @@ export class ResponseStore {
     await insertItems(this.db, responseId, 'output', [item], position);
   }
 
+  /** Output items from `position` on (a running foreground response's completed items, saved in case its process dies). */
+  async addOutputItems(responseId: string, position: number, items: readonly { id: string }[]): Promise<void> {
+    await insertItems(this.db, responseId, 'output', items, position);
+  }
+
+  /**
+   * Finishes a response in one write: its Response object, the output items not stored yet, and the
+   * conversation append it owes (the outbox record), so "finished" and "append owed" are never apart.
+   * False (nothing written) when the stored status is not in `ifStatus`. On Postgres it is a single
+   * statement, as `insert` is: the success path of every stored response pays for it.
+   */
+  async finish(response: ResponseObject, write: FinishWrite): Promise<boolean> {
+    const body = JSON.stringify({ ...response, output: [] });
+    const items = write.output ? itemRows(response.id, 'output', write.output.items, write.output.from) : [];
+    const outbox = write.outbox && { response_id: response.id, conversation_id: write.outbox.conversationId, items: JSON.stringify(write.outbox.items), attempts: 0, next_attempt_at: 0 };
+    if (this.database.dialect === 'postgres') {
+      const { rows } = await sql<{ n: string }>`
+        with updated as (
+          update responses set status = ${response.status}, body = ${body}, lease_until = null
+          where id = ${response.id} and status in (${sql.join([...write.ifStatus])}) returning id
+        ), stored_items as (
+          insert into response_items (response_id, item_id, kind, position, body)
+          select updated.id, v.item_id, v.kind, v.position, v.body from updated, jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
+            as v(item_id text, kind text, position int, body text)
+        ), stored_outbox as (
+          insert into response_outbox (response_id, conversation_id, items, attempts, next_attempt_at)
+          select updated.id, ${outbox?.conversation_id ?? null}::text, ${outbox?.items ?? null}::text, 0, 0 from updated where ${outbox ? 1 : 0} = 1
+        )
+        select count(*) as n from updated`.execute(this.db);
+      return Number(rows[0]?.n) > 0;
+    }
+    return this.db.transaction().execute(async (tx) => {
+      const res = await tx
+        .updateTable('responses')
+        .set({ status: response.status, body, lease_until: null })
+        .where('id', '=', response.id)
+        .where('status', 'in', [...write.ifStatus])
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return false;
+      await insertRows(tx, 'response_items', items);
+      if (outbox) await tx.insertInto('response_outbox').values(outbox).execute();
+      return true;
+    });
+  }
+
+  /**
+   * Renews the leases of this process's running responses in one statement and answers those still
+   * running and visible: a run missing from the answer was cancelled or deleted and should stop.
+   */
+  async renewLeases(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
+    const alive = new Set<string>();
+    for (let i = 0; i < ids.length; i += PARAMS_PER_STATEMENT) {
+      const rows = await this.db
+        .updateTable('responses')
+        .set({ lease_until: until })
+        .where('owner', '=', owner)
+        .where('id', 'in', ids.slice(i, i + PARAMS_PER_STATEMENT))
+        .where('status', '=', 'in_progress')
+        .where('deleted', '=', 0)
+        .returning('id')
+        .execute();
+      for (const r of rows) alive.add(r.id as string);
+    }
+    return alive;
+  }
+
+  /** Who runs a response and until when (null when the row has no lease, e.g. from before leases). */
+  async lease(id: string): Promise<{ status: ResponseStatus; lease: Lease | null } | undefined> {
+    const row = await this.db.selectFrom('responses').select(['status', 'owner', 'lease_until', 'heartbeat_at']).where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const until = row.lease_until ?? (row.heartbeat_at === null || row.heartbeat_at === undefined ? null : Number(row.heartbeat_at) + LEGACY_HEARTBEAT_MS);
+    return { status: row.status as ResponseStatus, lease: until === null ? null : { owner: (row.owner as string | null) ?? '', until: Number(until) } };
+  }
+
+  /** Responses `in_progress` whose lease ran out before `now`: their process died (or stalled). */
+  async expiredRuns(now: number, limit = 100): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('responses')
+      .select('id')
+      .where('status', '=', 'in_progress')
+      .where(leaseExpired(now))
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id as string);
+  }
+
+  /** Takes the run of a response whose lease expired before `now`; false when it is alive, finished or taken by someone else. */
+  async takeOver(id: string, lease: Lease, now: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('responses')
+      .set({ owner: lease.owner, lease_until: lease.until })
+      .where('id', '=', id)
+      .where('status', '=', 'in_progress')
+      .where(leaseExpired(now))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   async get(id: string, opts: { includeDeleted?: boolean } = {}): Promise<ResponseRecord | undefined> {
     const row = await this.db.selectFrom('responses').select(['body', 'request', 'deleted']).where('id', '=', id).executeTakeFirst();
     if (!row || (row.deleted && !opts.includeDeleted)) return undefined;
     const response = JSON.parse(row.body as string) as ResponseObject;
     response.output = await this.items(id, 'output');
     return { response, request: JSON.parse(row.request as string) as StoredRequest, deleted: Boolean(row.deleted) };
-  }
-
-  /**
-   * A running background response says it is alive. False when the row is no longer an
-   * `in_progress` response the client can see (cancelled, finished, deleted): the run should stop.
-   */
-  async heartbeat(id: string): Promise<boolean> {
-    const res = await this.db.updateTable('responses').set({ heartbeat_at: Date.now() }).where('id', '=', id).where('status', '=', 'in_progress').where('deleted', '=', 0).executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
-  }
-
-  /** When the run of an `in_progress` response last said it is alive (ms), null if never. */
-  async heartbeatAt(id: string): Promise<number | null> {
-    const row = await this.db.selectFrom('responses').select('heartbeat_at').where('id', '=', id).executeTakeFirst();
-    return row?.heartbeat_at === null || row?.heartbeat_at === undefined ? null : Number(row.heartbeat_at);
   }
 
   async status(id: string): Promise<ResponseStatus | undefined> {
@@ -292,6 +400,12 @@ function cursorBounds(page: PageQuery): [string, '<' | '>'][] {
 
 async function insertEvent(db: Db, responseId: string, event: ResponseStreamEvent): Promise<void> {
   await db.insertInto('response_events').values(eventRow(responseId, event)).execute();
+}
+
+/** An `in_progress` row's lease ran out (rows from before leases: their heartbeat is stale). */
+function leaseExpired(now: number) {
+  return (eb: ExpressionBuilder<any, 'responses'>) =>
+    eb.or([eb('lease_until', '<', now), eb.and([eb('lease_until', 'is', null), eb(eb.fn.coalesce('heartbeat_at', eb.lit(0)), '<', now - LEGACY_HEARTBEAT_MS)])]);
 }
 
 async function hasSuccessors(db: Db, id: string): Promise<boolean> {
