@@ -13,6 +13,7 @@ import {
   assignRequestId,
   requestContext,
   sendError,
+  lingerAfterEarlyAnswer,
   serviceForPath,
   toApiError,
   type Config,
@@ -89,7 +90,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
       instances.push(instance);
       if (placement === 'mounted') {
         if (!instance.routes) throw new Error(`api service '${spec.name}' has no routes to mount`);
-        mounts[spec.name] = createServiceApp({ logger, bodyLimitBytes: config.bodyLimitBytes, routes: instance.routes });
+        mounts[spec.name] = createServiceApp({ logger, bodyLimitBytes: config.bodyLimitBytes, routes: instance.routes, internalToken: config.internalToken });
       }
     }
   } catch (err) {
@@ -125,13 +126,10 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     const apiError = toApiError(err, config.bodyLimitBytes);
     if (apiError.status >= 500 && apiError.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error');
     else logger.info({ reqId: requestId, url: path, status: apiError.status, error: apiError.message }, 'request failed');
-    if (!req.complete) {
-      // The body was not read to its end (a 413, a refused content type): drain what the client is
-      // still sending so the reply reaches it, and close the connection after it rather than wait
-      // for a body that may be declared far larger than what will ever arrive.
-      if (!res.headersSent) res.setHeader('connection', 'close');
-      req.resume();
-    }
+    // The body may not have been read to its end (a 413, a refused content type): what the client is
+    // still sending is drained for a moment so the reply reaches it (closing at once would reset the
+    // connection under a client that is still writing), then the connection is cut.
+    lingerAfterEarlyAnswer(req, res);
     sendError(res, apiError);
   };
 

@@ -58,6 +58,11 @@ export interface Config {
    */
   gatewayUrl?: string;
   /**
+   * INTERNAL_TOKEN: signs the principal the gateway forwards to services and services send each
+   * other; a service with one refuses requests that lack a valid signature (direct calls to its port).
+   */
+  internalToken?: string;
+  /**
    * WORKERS: `in-process` (default) runs every worker of the manifest inside the gateway;
    * `external` means each runs as its own process (distributed), so the gateway starts none.
    */
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providers,
     serviceUrls,
     gatewayUrl,
+    internalToken: env.INTERNAL_TOKEN || undefined,
     workers,
     headersTimeoutMs: intFromEnv(env, 'HEADERS_TIMEOUT_MS') ?? 30_000,
     requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS') ?? 300_000,

@@ -7,6 +7,8 @@ export * from './platform.js';
 export * from './route-table.js';
 export * from './service-manifest.js';
 export * from './request-context.js';
+export * from './auth/principal-headers.js';
+export * from './auth/usage-event.js';
 export * from './cache/cache.js';
 export * from './cache/memory-cache.js';
 export * from './cache/redis-cache.js';

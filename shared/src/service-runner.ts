@@ -45,7 +45,7 @@ export async function startService(
       res.status(ok ? 200 : 503).json({ status: ok ? 'OK' : 'Error', service: name, role: spec.role, dependencies });
     });
     if (instance.routes) routes.use(instance.routes);
-    const server = await listen(createServiceApp({ logger: platform.logger, bodyLimitBytes: config.bodyLimitBytes, routes }), opts.port ?? spec.defaultPort, config.host, config);
+    const server = await listen(createServiceApp({ logger: platform.logger, bodyLimitBytes: config.bodyLimitBytes, routes, internalToken: config.internalToken }), opts.port ?? spec.defaultPort, config.host, config);
     await instance.start?.();
     platform.logger.info({ url: server.url, service: name, role: spec.role, gatewayUrl: config.gatewayUrl }, 'service listening');
     return {

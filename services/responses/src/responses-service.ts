@@ -29,14 +29,15 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const registry = new ToolRegistry(opts.serverTools ?? []);
   const engine = { inference: platform.inference, log, maxIterations: opts.maxIterations };
   // The Conversations and Prompts services are reached over public HTTP, through the gateway, as any client would.
-  const conversationsApi = new ConversationsClient({ baseUrl: platform.gatewayUrl });
+  const transport = { baseUrl: platform.gatewayUrl, internalToken: () => platform.config.internalToken };
+  const conversationsApi = new ConversationsClient(transport);
   // Durability: leases on running responses, the reaper of dead runs, the conversation append outbox.
   const notifier = new RunNotifier();
   const keeper = new LeaseKeeper(store, log, opts.leases ?? leaseSettings());
   const reaper = new RunReaper(store, notifier, keeper, log);
   const outbox = new ConversationOutbox(new OutboxStore(platform.database), conversationsApi, log);
   const conversations = new ConversationSource(conversationsApi, outbox);
-  const prompts = new PromptSource(new PromptsClient({ baseUrl: platform.gatewayUrl }));
+  const prompts = new PromptSource(new PromptsClient(transport));
   const prepare = { store, catalog: platform.catalog, registry, conversations, prompts };
   const runner = new BackgroundRunner({ store, queue: platform.queue, notifier, engine, prepare, log, keeper, reaper, outbox });
   const foreground = { store, keeper, outbox, log };

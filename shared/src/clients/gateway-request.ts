@@ -1,10 +1,14 @@
 import { ApiError, GatewayTimeoutError, ServiceUnreachableError } from '../errors.js';
 import { REQUEST_ID_HEADER } from '../http/request-id.js';
+import { signPrincipal } from '../auth/principal-headers.js';
+import { DEFAULT_PROJECT_ID, type Principal } from '../request-context.js';
 
 /** Per-call options of the service clients. */
 export interface ClientCallOptions {
   /** Sent as x-request-id so one request can be followed across services. */
   requestId?: string;
+  /** Whom the call acts for: sent signed (see auth/principal-headers.ts), so the callee sees the caller's project. */
+  principal?: Principal;
   signal?: AbortSignal;
 }
 
@@ -12,6 +16,8 @@ export interface ClientCallOptions {
 export interface ClientTransport {
   baseUrl: () => string;
   fetch?: typeof fetch;
+  /** The internal token that signs the principal; none while the platform runs open. */
+  internalToken?: () => string | undefined;
 }
 
 export interface GatewayRequest extends ClientCallOptions {
@@ -38,6 +44,8 @@ export async function gatewayRequest<T>(transport: ClientTransport, req: Gateway
   }
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   if (req.requestId) headers[REQUEST_ID_HEADER] = req.requestId;
+  const secret = transport.internalToken?.();
+  if (secret) Object.assign(headers, signPrincipal(req.principal ?? { projectId: DEFAULT_PROJECT_ID }, secret));
   if (req.body !== undefined) headers['content-type'] = 'application/json';
 
   let res: Response;

@@ -1,6 +1,8 @@
 import express, { type Express, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from '../logging.js';
 import type { RequestContext } from '../request-context.js';
+import { ApiError } from '../errors.js';
+import { verifyPrincipal } from '../auth/principal-headers.js';
 import { lingerAfterEarlyAnswer } from './body-policy.js';
 import { assignRequestId } from './request-id.js';
 import { errorMiddleware, notFoundHandler } from './error-middleware.js';
@@ -10,12 +12,14 @@ import { errorMiddleware, notFoundHandler } from './error-middleware.js';
  * res.locals.reqId), attaches a child logger (res.locals.log), logs one line per finished request,
  * and makes sure an answer given before the body was read reaches the client.
  */
-export function requestContext(logger: Logger): RequestHandler {
+export function requestContext(logger: Logger, opts: { internalToken?: string } = {}): RequestHandler {
   return (req, res, next) => {
     const reqId = assignRequestId(req, res);
     const log = logger.child({ reqId });
-    // The principal joins here once API keys exist.
-    const ctx: RequestContext = { requestId: reqId };
+    // The gateway authenticated the caller and signed who it is; with an internal token configured a
+    // request without a valid signature did not come through the gateway (or a service) and is refused.
+    const principal = opts.internalToken ? verifyPrincipal(req.headers, opts.internalToken) : undefined;
+    const ctx: RequestContext = { requestId: reqId, principal };
     res.locals.ctx = ctx;
     res.locals.log = log;
     res.locals.reqId = reqId;
@@ -25,9 +29,15 @@ export function requestContext(logger: Logger): RequestHandler {
       log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });
     lingerAfterEarlyAnswer(req, res);
+    if (opts.internalToken && !principal && !PROBE_PATHS.has(req.path)) {
+      return next(new ApiError(401, 'This service only takes requests through the gateway: the internal credential is missing or invalid.', { code: 'invalid_internal_credential' }));
+    }
     next();
   };
 }
+
+/** Probes answer without credentials: orchestrators call them directly. */
+const PROBE_PATHS = new Set(['/health', '/livez', '/readyz', '/metrics']);
 
 /** The request context the requestContext middleware built for this request. */
 export function requestContextOf(res: Response): RequestContext {
@@ -39,6 +49,8 @@ export interface ServiceAppOptions {
   /** Kept for callers; each route reads its body by its own policy and limit (register-routes.ts). */
   bodyLimitBytes: number;
   routes: Router;
+  /** INTERNAL_TOKEN: when set, every request but the probes must carry a principal signed with it. */
+  internalToken?: string;
 }
 
 /**
@@ -51,7 +63,7 @@ export function createServiceApp(opts: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  app.use(requestContext(opts.logger));
+  app.use(requestContext(opts.logger, { internalToken: opts.internalToken }));
   app.use(opts.routes);
   app.use(notFoundHandler);
   app.use(errorMiddleware(opts.logger));
