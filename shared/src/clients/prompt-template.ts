@@ -1,3 +1,4 @@
+import { truncate } from '../http/safe-json.js';
 import { InvalidRequestError } from '../errors.js';
 
 /** `{{name}}`, with optional spaces inside the braces; names are identifiers. */
@@ -41,7 +42,7 @@ export function renderPrompt(
   const declared = new Set(declaredVariables);
   for (const name of Object.keys(given)) {
     if (!declared.has(name)) {
-      throw new InvalidRequestError(`Prompt variable '${name}' is not declared by the prompt (declared: ${list(declaredVariables)}).`, `${param}.${name}`, 'unknown_prompt_variable');
+      throw new InvalidRequestError(`Prompt variable '${truncate(name, 100)}' is not declared by the prompt (declared: ${list(declaredVariables)}).`, `${param}.${truncate(name, 100)}`, 'unknown_prompt_variable');
     }
   }
   for (const name of templateVariables(template)) {
@@ -65,8 +66,8 @@ export function renderPrompt(
       parts.push(value as PromptContentPart);
     } else {
       throw new InvalidRequestError(
-        `Invalid value for prompt variable '${name}': expected a string or an input_text, input_image or input_file object.`,
-        `${param}.${name}`,
+        `Invalid value for prompt variable '${truncate(name, 100)}': expected a string or an input_text, input_image or input_file object.`,
+        `${param}.${truncate(name, 100)}`,
         'invalid_type',
       );
     }

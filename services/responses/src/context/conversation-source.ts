@@ -1,4 +1,4 @@
-import { ApiError, InvalidRequestError, NotFoundError, hasPrefix, type ConversationsClient } from '@rgw/shared';
+import { ApiError, InvalidRequestError, NotFoundError, hasPrefix, truncate, type ConversationsClient } from '@rgw/shared';
 import type { OutboxRecord } from '../store/response-store.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { OutputItem, ResponseItem, ResponseObject } from '../wire/response-types.js';
@@ -22,7 +22,7 @@ export function conversationIdOf(body: Pick<CreateResponseBody, 'conversation' |
     );
   }
   if (!hasPrefix(id, 'conversation')) {
-    throw new InvalidRequestError(`Invalid 'conversation': '${id}'. Expected an ID that begins with 'conv_'.`, 'conversation', 'invalid_value');
+    throw new InvalidRequestError(`Invalid 'conversation': '${truncate(id, 100)}'. Expected an ID that begins with 'conv_'.`, 'conversation', 'invalid_value');
   }
   return id;
 }
@@ -85,7 +85,7 @@ export class ConversationSource {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`Conversation with id '${id}' not found.`, 'conversation', 'not_found');
+      if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`Conversation with id '${truncate(id, 100)}' not found.`, 'conversation', 'not_found');
       if (err instanceof ApiError && err.status < 500) throw new ApiError(err.status, err.message, { type: err.type, param: 'conversation', code: err.code });
       throw err;
     }
