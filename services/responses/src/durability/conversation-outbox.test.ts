@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, createLogger, openDatabase, type Database } from '@rgw/shared';
+import { DEFAULT_PROJECT_ID as P, ApiError, createLogger, openDatabase, type Database } from '@rgw/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newResponseObject } from '../response/response-object.js';
 import { OutboxStore } from '../store/outbox-store.js';
@@ -55,7 +55,7 @@ describe('ConversationOutbox', () => {
   async function finished(id: string, itemIds: string[]): Promise<void> {
     const response = newResponseObject(id, { model: 'm' } as never, 1, 'in_progress');
     await store.insert(response, { body: {}, include: [] }, []);
-    await store.finish({ ...response, status: 'completed' }, { ifStatus: ['in_progress'], outbox: { conversationId: CONV, items: itemIds.map((i) => ({ id: i })) } });
+    await store.finish({ ...response, status: 'completed' }, { project: P, ifStatus: ['in_progress'], outbox: { conversationId: CONV, items: itemIds.map((i) => ({ id: i })) } });
   }
 
   it('delivers in order, keeps later appends behind a failed one, and lands each item once after the service is back', async () => {
@@ -76,7 +76,7 @@ describe('ConversationOutbox', () => {
     await outbox.settle(CONV);
     expect(conv.items).toEqual(['a', 'b', 'c']);
     expect(conv.calls.every((c) => c.idempotent)).toBe(true);
-    expect(await outboxStore.hasPending(CONV)).toBe(false);
+    expect(await outboxStore.hasPending(P, CONV)).toBe(false);
   });
 
   it('retries in the background after a backoff, and drops an append to a deleted conversation', async () => {
@@ -95,6 +95,6 @@ describe('ConversationOutbox', () => {
     await finished('r2', ['b']);
     conv.fail(new ApiError(404, 'Conversation not found.'));
     expect(await outbox.flush(CONV)).toBe(true);
-    expect(await outboxStore.hasPending(CONV)).toBe(false);
+    expect(await outboxStore.hasPending(P, CONV)).toBe(false);
   });
 });
