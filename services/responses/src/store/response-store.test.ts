@@ -7,7 +7,7 @@ import { available, freshPostgres } from '../../../../test/support/backing-servi
 import { newResponseObject } from '../response/response-object.js';
 import type { ResponseItem, ResponseStreamEvent } from '../wire/response-types.js';
 import { OutboxStore } from './outbox-store.js';
-import { ResponseStore } from './response-store.js';
+import { ANY_PROJECT, ResponseStore } from './response-store.js';
 
 const msg = (id: string, text: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
 
@@ -161,5 +161,64 @@ describe.each(engines)('ResponseStore (%s)', (_engine, open) => {
     expect(await store.takeOver('l3', { owner: 'other', until: now + 9000 }, now)).toBe(true);
     expect(await store.takeOver('l3', { owner: 'third', until: now + 9000 }, now)).toBe(false);
     expect(await store.expiredRuns(now)).toEqual([]);
+  });
+
+  it("keeps each project to its own responses, items, cursors and outbox rows; internal reads see every project", async () => {
+    const A = { projectId: 'proj_a', keyId: 'key_a' };
+    const B = { projectId: 'proj_b' };
+    const response = (id: string, prev: string | null = null) => {
+      const r = newResponseObject(id, { model: 'm', previous_response_id: prev } as never, 1, 'completed');
+      r.output = [{ id: `${id}_out`, type: 'message', role: 'assistant', status: 'completed', content: [] }] as never;
+      return r;
+    };
+    const event = { type: 'response.created', sequence_number: 0 } as unknown as ResponseStreamEvent;
+    await store.insert(response('a1'), { body: {}, include: [], principal: A }, [msg('a1_in', 'a')], [event]);
+    await store.insert(response('a2', 'a1'), { body: {}, include: [], principal: A }, [msg('a2_in', 'b')]);
+    await store.insert(response('b1'), { body: {}, include: [], principal: B }, [msg('b1_in', 'c')]);
+    const page = { limit: 10, order: 'asc' as const };
+
+    // B cannot read, list, page from, continue, reference or delete A's responses.
+    expect(await store.get('proj_b', 'a1')).toBeUndefined();
+    expect(await store.get('proj_b', 'a1', { includeDeleted: true })).toBeUndefined();
+    expect(await store.exists('proj_b', 'a1')).toBe(false);
+    expect(await store.chainItems('proj_b', 'a2')).toEqual([]);
+    expect((await store.findItems('proj_b', ['a1_in', 'a1_out', 'b1_in'])).size).toBe(1);
+    expect((await store.list('proj_b', page))!.map((r) => r.id)).toEqual(['b1']);
+    expect(await store.list('proj_b', { ...page, after: 'a1' })).toBeUndefined();
+    expect(await store.list('proj_b', { ...page, before: 'a2' })).toBeUndefined();
+    expect(await store.listInputItems('proj_b', 'a1', page)).toEqual([]);
+    expect(await store.listInputItems('proj_b', 'b1', { ...page, after: 'a1_in' })).toBeUndefined();
+    expect(await store.delete('proj_b', 'a1')).toBe(false);
+    // Nor does the open default project.
+    expect((await store.list(P, page))!.map((r) => r.id)).toEqual([]);
+
+    // A sees its own, untouched, with the principal it was created with.
+    const mine = (await store.get('proj_a', 'a1'))!;
+    expect(mine).toMatchObject({ project: 'proj_a', request: { principal: A }, response: { output: [{ id: 'a1_out' }] } });
+    expect((await store.chainItems('proj_a', 'a2')).map((i) => i.id)).toEqual(['a1_in', 'a1_out', 'a2_in', 'a2_out']);
+    expect((await store.list('proj_a', page))!.map((r) => r.id)).toEqual(['a1', 'a2']);
+    expect((await store.list('proj_a', { ...page, after: 'a1' }))!.map((r) => r.id)).toEqual(['a2']);
+    // Internal work (a background run, the reaper) reaches any row by id and learns its project.
+    expect((await store.get(ANY_PROJECT, 'b1'))!.project).toBe('proj_b');
+
+    // Every row written for A's response carries A's project, and its outbox row A's principal.
+    const done = response('a3');
+    await store.insert({ ...done, status: 'in_progress', output: [] }, { body: {}, include: [], principal: A }, [msg('a3_in', 'q')]);
+    await store.addOutputItems('proj_a', 'a3', 0, done.output);
+    await store.appendEvent('proj_a', 'a3', event);
+    expect(await store.finish(done, { project: 'proj_a', ifStatus: ['in_progress'], outbox: { conversationId: 'conv_a', items: [{ id: 'x' }], principal: A } })).toBe(true);
+    for (const table of ['responses', 'response_items', 'response_events', 'response_outbox']) {
+      const projects = await database.db.selectFrom(table).select('project_id').where(table === 'responses' ? 'id' : 'response_id', 'in', ['a1', 'a3']).execute();
+      expect(projects.length, table).toBeGreaterThan(0);
+      expect(new Set(projects.map((r) => r.project_id)), table).toEqual(new Set(['proj_a']));
+    }
+    const outbox = new OutboxStore(database);
+    expect(await outbox.pending('conv_a')).toMatchObject([{ responseId: 'a3', principal: A }]);
+    expect(await outbox.hasPending('proj_a', 'conv_a')).toBe(true);
+    expect(await outbox.hasPending('proj_b', 'conv_a')).toBe(false);
+
+    expect(await store.delete('proj_a', 'a2')).toBe(true);
+    expect(await store.get('proj_a', 'a2')).toBeUndefined();
+    expect(await store.get('proj_b', 'b1')).toBeDefined();
   });
 });
