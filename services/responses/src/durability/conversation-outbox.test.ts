@@ -97,4 +97,25 @@ describe('ConversationOutbox', () => {
     expect(await outbox.flush(CONV)).toBe(true);
     expect(await outboxStore.hasPending(P, CONV)).toBe(false);
   });
+
+  it("delivers each append as the principal of the response that owes it, and waits only for the caller's project's appends", async () => {
+    const principal = { projectId: 'proj_a', keyId: 'key_a' };
+    const response = newResponseObject('resp_a', { model: 'm' } as never, 1, 'in_progress');
+    await store.insert(response, { body: {}, include: [], principal }, []);
+    await store.finish({ ...response, status: 'completed' }, { project: 'proj_a', ifStatus: ['in_progress'], outbox: { conversationId: CONV, items: [{ id: 'i1' }], principal } });
+    const signedAs: unknown[] = [];
+    const api = {
+      async appendItems(_id: string, _batch: readonly unknown[], opts: { principal?: unknown } = {}) {
+        signedAs.push(opts.principal);
+        throw new ApiError(503, 'down');
+      },
+    };
+    const outbox = new ConversationOutbox(outboxStore, api, log);
+    // Another project naming this conversation has nothing to wait for (and learns nothing).
+    await outbox.settle(CONV, { principal: { projectId: 'proj_b' } });
+    await outbox.settle(CONV);
+    expect(signedAs).toEqual([]);
+    await expect(outbox.settle(CONV, { principal })).rejects.toMatchObject({ status: 503 });
+    expect(signedAs).toEqual([principal]);
+  });
 });
