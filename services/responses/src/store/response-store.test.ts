@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_PROJECT_ID as P, openDatabase, type Database } from '@rgw/shared';
+import { DEFAULT_PROJECT_ID as P, migrate, openDatabase, type Database } from '@rgw/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { available, freshPostgres } from '../../../../test/support/backing-services.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { ResponseItem, ResponseStreamEvent } from '../wire/response-types.js';
 import { OutboxStore } from './outbox-store.js';
+import { RESPONSE_MIGRATIONS } from './response-migrations.js';
 import { ANY_PROJECT, ResponseStore } from './response-store.js';
 
 const msg = (id: string, text: string): ResponseItem => ({ id, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text }] });
@@ -222,3 +223,27 @@ describe.each(engines)('ResponseStore (%s)', (_engine, open) => {
     expect(await store.get('proj_b', 'b1')).toBeDefined();
   });
 });
+
+describe.each(engines)('ResponseStore upgrade (%s)', (_engine, open) => {
+  it('puts rows stored before projects existed in the open default project, readable as before', async () => {
+    const { database, drop } = await open();
+    try {
+      const before = Object.fromEntries(Object.entries(RESPONSE_MIGRATIONS).filter(([name]) => name < '005'));
+      await migrate(database, 'responses', before);
+      await database.db
+        .insertInto('responses')
+        .values({ id: 'old', created_at: 1, model: 'm', status: 'completed', background: 0, deleted: 0, body: JSON.stringify({ ...newResponseObject('old', { model: 'm' } as never, 1, 'completed'), output: [] }), request: JSON.stringify({ body: {}, include: [] }) })
+        .execute();
+      await database.db.insertInto('response_items').values({ response_id: 'old', item_id: 'old_in', kind: 'input', position: 0, body: JSON.stringify(msg('old_in', 'x')) }).execute();
+      const store = new ResponseStore(database);
+      await store.migrate();
+      expect(await store.get(P, 'old')).toMatchObject({ project: P, response: { id: 'old' } });
+      expect((await store.findItems(P, ['old_in'])).size).toBe(1);
+      expect(await store.get('proj_other', 'old')).toBeUndefined();
+    } finally {
+      await database.close();
+      await drop();
+    }
+  });
+});
+
