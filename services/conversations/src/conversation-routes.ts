@@ -31,7 +31,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       body: createConversationSchema,
       bodyPolicy: 'json',
       response: conversation,
-      handler: ({ body }) => manager.create(body.items == null ? [] : validateInputItems(body.items, 'items'), body.metadata),
+      handler: ({ body, ctx }) => manager.create(ctx, body.items == null ? [] : validateInputItems(body.items, 'items'), body.metadata),
     }),
     defineRoute({
       method: 'get',
@@ -41,7 +41,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       query: listConversationsQuerySchema,
       bodyPolicy: 'none',
       extension: true,
-      handler: ({ query }) => manager.list(query),
+      handler: ({ query, ctx }) => manager.list(ctx, query),
     }),
     defineRoute({
       method: 'get',
@@ -51,7 +51,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       params: conversationParamsSchema,
       bodyPolicy: 'none',
       response: conversation,
-      handler: ({ params }) => manager.get(params.conversation_id),
+      handler: ({ params, ctx }) => manager.get(ctx, params.conversation_id),
     }),
     defineRoute({
       method: 'post',
@@ -62,7 +62,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       body: updateConversationSchema,
       bodyPolicy: 'json',
       response: conversation,
-      handler: ({ params, body }) => manager.update(params.conversation_id, body.metadata),
+      handler: ({ params, body, ctx }) => manager.update(ctx, params.conversation_id, body.metadata),
     }),
     defineRoute({
       method: 'delete',
@@ -72,7 +72,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       params: conversationParamsSchema,
       bodyPolicy: 'none',
       response: z.looseObject({ id: z.string(), object: z.literal('conversation.deleted'), deleted: z.literal(true) }),
-      handler: ({ params }) => manager.delete(params.conversation_id),
+      handler: ({ params, ctx }) => manager.delete(ctx, params.conversation_id),
     }),
     defineRoute({
       method: 'post',
@@ -84,11 +84,11 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       body: createItemsSchema,
       bodyPolicy: 'json',
       response: itemList,
-      handler: ({ params, query, body, req }) => {
+      handler: ({ params, query, body, req, ctx }) => {
         if (body.items === undefined) throw new InvalidRequestError("Missing required parameter: 'items'.", 'items', 'missing_required_parameter');
         // Internal (the responses service's append outbox): items already there are skipped, not refused.
         const skipExisting = req.headers[IDEMPOTENT_APPEND_HEADER] === 'true';
-        return manager.addItems(params.conversation_id, validateInputItems(body.items, 'items'), includeSet(query.include), { skipExisting });
+        return manager.addItems(ctx, params.conversation_id, validateInputItems(body.items, 'items'), includeSet(query.include), { skipExisting });
       },
     }),
     defineRoute({
@@ -100,7 +100,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       query: listItemsQuerySchema,
       bodyPolicy: 'none',
       response: itemList,
-      handler: ({ params, query: { include, ...page } }) => manager.listItems(params.conversation_id, page, includeSet(include)),
+      handler: ({ params, query: { include, ...page }, ctx }) => manager.listItems(ctx, params.conversation_id, page, includeSet(include)),
     }),
     defineRoute({
       method: 'get',
@@ -111,7 +111,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       query: includeQuerySchema,
       bodyPolicy: 'none',
       response: item,
-      handler: ({ params, query }) => manager.getItem(params.conversation_id, params.item_id, includeSet(query.include)),
+      handler: ({ params, query, ctx }) => manager.getItem(ctx, params.conversation_id, params.item_id, includeSet(query.include)),
     }),
     defineRoute({
       method: 'delete',
@@ -121,7 +121,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       params: itemParamsSchema,
       bodyPolicy: 'none',
       response: conversation,
-      handler: ({ params }) => manager.deleteItem(params.conversation_id, params.item_id),
+      handler: ({ params, ctx }) => manager.deleteItem(ctx, params.conversation_id, params.item_id),
     }),
   ];
 }

@@ -23,7 +23,9 @@ export class DuplicateItemError extends Error {
 }
 
 /**
- * Conversations and their items in SQL (SQLite or Postgres, same queries). List methods fetch
+ * Conversations and their items in SQL (SQLite or Postgres, same queries). Every method acts within
+ * one project (`project`): another project's conversation, item or cursor is as unknown as one that
+ * never existed. List methods fetch
  * `limit + 1` rows so the caller can tell `has_more`, and answer `null` when the `after` cursor is
  * not a row they could start from.
  */
@@ -34,40 +36,45 @@ export class ConversationStore {
     this.db = database.db;
   }
 
-  async create(conversation: ConversationRecord, items: ConversationItem[]): Promise<void> {
+  async create(project: string, conversation: ConversationRecord, items: ConversationItem[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('conversations')
-        .values({ id: conversation.id, created_at: conversation.created_at, metadata: JSON.stringify(conversation.metadata) })
+        .values({ project_id: project, id: conversation.id, created_at: conversation.created_at, metadata: JSON.stringify(conversation.metadata) })
         .execute();
-      await insertItems(trx, conversation.id, items, conversation.created_at);
+      await insertItems(trx, project, conversation.id, items, conversation.created_at);
     });
   }
 
-  async get(id: string): Promise<ConversationRecord | undefined> {
-    const row = await this.db.selectFrom('conversations').select(['id', 'created_at', 'metadata']).where('id', '=', id).executeTakeFirst();
+  async get(project: string, id: string): Promise<ConversationRecord | undefined> {
+    const row = await this.conversations(this.db, project).select(['id', 'created_at', 'metadata']).where('id', '=', id).executeTakeFirst();
     return row ? toRecord(row) : undefined;
   }
 
-  async updateMetadata(id: string, metadata: Metadata): Promise<ConversationRecord | undefined> {
-    const result = await this.db.updateTable('conversations').set({ metadata: JSON.stringify(metadata) }).where('id', '=', id).executeTakeFirst();
+  async updateMetadata(project: string, id: string, metadata: Metadata): Promise<ConversationRecord | undefined> {
+    const result = await this.db
+      .updateTable('conversations')
+      .set({ metadata: JSON.stringify(metadata) })
+      .where('project_id', '=', project)
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return undefined;
-    return this.get(id);
+    return this.get(project, id);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(project: string, id: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       // Explicit, so deletion does not depend on the engine enforcing the cascade.
-      await trx.deleteFrom('conversation_items').where('conversation_id', '=', id).execute();
-      const result = await trx.deleteFrom('conversations').where('id', '=', id).executeTakeFirst();
+      await trx.deleteFrom('conversation_items').where('project_id', '=', project).where('conversation_id', '=', id).execute();
+      const result = await trx.deleteFrom('conversations').where('project_id', '=', project).where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     });
   }
 
-  async list(query: PageQuery): Promise<ConversationRecord[] | null> {
-    let q = this.db.selectFrom('conversations').select(['id', 'created_at', 'metadata']);
+  async list(project: string, query: PageQuery): Promise<ConversationRecord[] | null> {
+    let q = this.conversations(this.db, project).select(['id', 'created_at', 'metadata']);
     if (query.after) {
-      const cursor = await this.db.selectFrom('conversations').select('seq').where('id', '=', query.after).executeTakeFirst();
+      const cursor = await this.conversations(this.db, project).select('seq').where('id', '=', query.after).executeTakeFirst();
       if (!cursor) return null;
       q = q.where('seq', query.order === 'asc' ? '>' : '<', cursor.seq);
     }
@@ -83,9 +90,14 @@ export class ConversationStore {
    * pager for good. It is plain SQL, so SQLite (one writer at a time anyway) runs the same statement.
    * With `skipExisting`, items already in the conversation are left out (read under that same lock).
    */
-  async appendItems(conversationId: string, items: ConversationItem[], createdAt: number, opts: { skipExisting?: boolean } = {}): Promise<boolean> {
+  async appendItems(project: string, conversationId: string, items: ConversationItem[], createdAt: number, opts: { skipExisting?: boolean } = {}): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const locked = await trx.updateTable('conversations').set((eb) => ({ id: eb.ref('id') })).where('id', '=', conversationId).executeTakeFirst();
+      const locked = await trx
+        .updateTable('conversations')
+        .set((eb) => ({ id: eb.ref('id') }))
+        .where('project_id', '=', project)
+        .where('id', '=', conversationId)
+        .executeTakeFirst();
       if (Number(locked.numUpdatedRows) === 0) return false;
       let fresh = items;
       if (opts.skipExisting && items.length > 0) {
@@ -98,16 +110,15 @@ export class ConversationStore {
         const known = new Set(existing.map((r) => r.id as string));
         fresh = items.filter((i) => !known.has(i.id));
       }
-      await insertItems(trx, conversationId, fresh, createdAt);
+      await insertItems(trx, project, conversationId, fresh, createdAt);
       return true;
     });
   }
 
-  async listItems(conversationId: string, query: PageQuery): Promise<ConversationItem[] | null> {
-    let q = this.db.selectFrom('conversation_items').select('data').where('conversation_id', '=', conversationId);
+  async listItems(project: string, conversationId: string, query: PageQuery): Promise<ConversationItem[] | null> {
+    let q = this.items(this.db, project).select('data').where('conversation_id', '=', conversationId);
     if (query.after) {
-      const cursor = await this.db
-        .selectFrom('conversation_items')
+      const cursor = await this.items(this.db, project)
         .select('seq')
         .where('conversation_id', '=', conversationId)
         .where('id', '=', query.after)
@@ -119,9 +130,8 @@ export class ConversationStore {
     return rows.map((r) => JSON.parse(r.data as string) as ConversationItem);
   }
 
-  async getItem(conversationId: string, itemId: string): Promise<ConversationItem | undefined> {
-    const row = await this.db
-      .selectFrom('conversation_items')
+  async getItem(project: string, conversationId: string, itemId: string): Promise<ConversationItem | undefined> {
+    const row = await this.items(this.db, project)
       .select('data')
       .where('conversation_id', '=', conversationId)
       .where('id', '=', itemId)
@@ -129,23 +139,31 @@ export class ConversationStore {
     return row ? (JSON.parse(row.data as string) as ConversationItem) : undefined;
   }
 
-  /** The earliest stored item with this id in any conversation (for `item_reference` inputs). */
-  async findItem(itemId: string): Promise<ConversationItem | undefined> {
-    const row = await this.db.selectFrom('conversation_items').select('data').where('id', '=', itemId).orderBy('seq', 'asc').limit(1).executeTakeFirst();
+  /** The earliest stored item with this id in any of the project's conversations (for `item_reference` inputs). */
+  async findItem(project: string, itemId: string): Promise<ConversationItem | undefined> {
+    const row = await this.items(this.db, project).select('data').where('id', '=', itemId).orderBy('seq', 'asc').limit(1).executeTakeFirst();
     return row ? (JSON.parse(row.data as string) as ConversationItem) : undefined;
   }
 
-  async deleteItem(conversationId: string, itemId: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('conversation_items').where('conversation_id', '=', conversationId).where('id', '=', itemId).executeTakeFirst();
+  async deleteItem(project: string, conversationId: string, itemId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('conversation_items').where('project_id', '=', project).where('conversation_id', '=', conversationId).where('id', '=', itemId).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
+  }
+
+  private conversations(db: Kysely<any>, project: string) {
+    return db.selectFrom('conversations').where('project_id', '=', project);
+  }
+
+  private items(db: Kysely<any>, project: string) {
+    return db.selectFrom('conversation_items').where('project_id', '=', project);
   }
 }
 
-async function insertItems(db: Kysely<any>, conversationId: string, items: ConversationItem[], createdAt: number): Promise<void> {
+async function insertItems(db: Kysely<any>, project: string, conversationId: string, items: ConversationItem[], createdAt: number): Promise<void> {
   // One row per statement: multi-row inserts do not promise seq in row order on every engine, and a
   // unique violation then names the offending item.
   for (const item of items) {
-    const row = { conversation_id: conversationId, id: item.id, type: item.type, data: JSON.stringify(item), created_at: createdAt };
+    const row = { project_id: project, conversation_id: conversationId, id: item.id, type: item.type, data: JSON.stringify(item), created_at: createdAt };
     try {
       await db.insertInto('conversation_items').values(row).execute();
     } catch (err) {

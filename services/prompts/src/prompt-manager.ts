@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, newId, nowSeconds } from '@rgw/shared';
+import { InvalidRequestError, NotFoundError, newId, nowSeconds, projectOf, type RequestContext } from '@rgw/shared';
 import { checkVariables } from './prompt-schema.js';
 import type { PromptStore, PromptVersionView } from './prompt-store.js';
 
@@ -11,29 +11,32 @@ export interface PromptResource {
   is_default: boolean;
 }
 
-/** The logic of the Prompts API over a store: versioning rules, variable checks, and the 404s. */
+/**
+ * The logic of the Prompts API over a store: versioning rules, variable checks, and the 404s. Every
+ * call acts within the caller's project (`ctx`): another project's prompt is a 404, never a 403.
+ */
 export class PromptManager {
   constructor(private readonly store: PromptStore) {}
 
-  async create(prompt: string, variables: readonly string[] | null | undefined): Promise<PromptResource> {
+  async create(ctx: RequestContext, prompt: string, variables: readonly string[] | null | undefined): Promise<PromptResource> {
     const record = { prompt_id: newId('prompt'), version: 1, prompt, variables: checkVariables(prompt, variables), created_at: nowSeconds() };
-    await this.store.create(record);
+    await this.store.create(projectOf(ctx), record);
     return toResource({ ...record, default_version: 1 });
   }
 
-  async get(promptId: string, version?: number): Promise<PromptResource> {
-    const view = await this.store.get(promptId, version);
+  async get(ctx: RequestContext, promptId: string, version?: number): Promise<PromptResource> {
+    const view = await this.store.get(projectOf(ctx), promptId, version);
     if (view) return toResource(view);
-    if (version !== undefined && (await this.store.exists(promptId))) throw versionNotFound(promptId, version);
+    if (version !== undefined && (await this.store.exists(projectOf(ctx), promptId))) throw versionNotFound(promptId, version);
     throw promptNotFound(promptId);
   }
 
-  async list(): Promise<{ data: PromptResource[] }> {
-    return { data: (await this.store.listDefaults()).map(toResource) };
+  async list(ctx: RequestContext): Promise<{ data: PromptResource[] }> {
+    return { data: (await this.store.listDefaults(projectOf(ctx))).map(toResource) };
   }
 
-  async listVersions(promptId: string): Promise<{ data: PromptResource[] }> {
-    const versions = await this.store.listVersions(promptId);
+  async listVersions(ctx: RequestContext, promptId: string): Promise<{ data: PromptResource[] }> {
+    const versions = await this.store.listVersions(projectOf(ctx), promptId);
     if (!versions) throw promptNotFound(promptId);
     return { data: versions.map(toResource) };
   }
@@ -42,9 +45,9 @@ export class PromptManager {
    * Writes a new version. `version` must be the latest one, so that two writers who both read
    * version N cannot silently overwrite each other: the second is told to re-read.
    */
-  async update(promptId: string, body: { prompt: string; version: number; variables?: string[] | null; set_as_default: boolean }): Promise<PromptResource> {
+  async update(ctx: RequestContext, promptId: string, body: { prompt: string; version: number; variables?: string[] | null; set_as_default: boolean }): Promise<PromptResource> {
     const variables = checkVariables(body.prompt, body.variables);
-    const outcome = await this.store.addVersion({ prompt_id: promptId, prompt: body.prompt, variables, created_at: nowSeconds() }, body.version, body.set_as_default);
+    const outcome = await this.store.addVersion(projectOf(ctx), { prompt_id: promptId, prompt: body.prompt, variables, created_at: nowSeconds() }, body.version, body.set_as_default);
     if (outcome.kind === 'not_found') throw promptNotFound(promptId);
     if (outcome.kind === 'stale') {
       throw new InvalidRequestError(
@@ -56,15 +59,15 @@ export class PromptManager {
     return toResource(outcome.record);
   }
 
-  async setDefaultVersion(promptId: string, version: number): Promise<PromptResource> {
-    const outcome = await this.store.setDefault(promptId, version);
+  async setDefaultVersion(ctx: RequestContext, promptId: string, version: number): Promise<PromptResource> {
+    const outcome = await this.store.setDefault(projectOf(ctx), promptId, version);
     if (outcome.kind === 'not_found') throw promptNotFound(promptId);
     if (outcome.kind === 'no_version') throw versionNotFound(promptId, version, 'version');
     return toResource(outcome.record);
   }
 
-  async delete(promptId: string): Promise<void> {
-    if (!(await this.store.delete(promptId))) throw promptNotFound(promptId);
+  async delete(ctx: RequestContext, promptId: string): Promise<void> {
+    if (!(await this.store.delete(projectOf(ctx), promptId))) throw promptNotFound(promptId);
   }
 }
 

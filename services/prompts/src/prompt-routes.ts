@@ -19,7 +19,7 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'json',
       response: prompt,
       extension: true,
-      handler: ({ body }) => manager.create(body.prompt, body.variables),
+      handler: ({ body, ctx }) => manager.create(ctx, body.prompt, body.variables),
     }),
     defineRoute({
       method: 'get',
@@ -29,7 +29,7 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'none',
       response: promptList,
       extension: true,
-      handler: () => manager.list(),
+      handler: ({ ctx }) => manager.list(ctx),
     }),
     defineRoute({
       method: 'get',
@@ -41,7 +41,7 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'none',
       response: prompt,
       extension: true,
-      handler: ({ params, query }) => manager.get(params.prompt_id, query.version),
+      handler: ({ params, query, ctx }) => manager.get(ctx, params.prompt_id, query.version),
     }),
     defineRoute({
       method: 'put',
@@ -53,7 +53,7 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'json',
       response: prompt,
       extension: true,
-      handler: ({ params, body }) => manager.update(params.prompt_id, body),
+      handler: ({ params, body, ctx }) => manager.update(ctx, params.prompt_id, body),
     }),
     defineRoute({
       method: 'delete',
@@ -64,8 +64,8 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'none',
       status: 204,
       extension: true,
-      handler: async ({ params }) => {
-        await manager.delete(params.prompt_id);
+      handler: async ({ params, ctx }) => {
+        await manager.delete(ctx, params.prompt_id);
       },
     }),
     defineRoute({
@@ -78,7 +78,7 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'json',
       response: prompt,
       extension: true,
-      handler: ({ params, body }) => manager.setDefaultVersion(params.prompt_id, body.version),
+      handler: ({ params, body, ctx }) => manager.setDefaultVersion(ctx, params.prompt_id, body.version),
     }),
     defineRoute({
       method: 'get',
@@ -89,7 +89,7 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       bodyPolicy: 'none',
       response: promptList,
       extension: true,
-      handler: ({ params }) => manager.listVersions(params.prompt_id),
+      handler: ({ params, ctx }) => manager.listVersions(ctx, params.prompt_id),
     }),
   ];
 }

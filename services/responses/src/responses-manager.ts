@@ -1,4 +1,16 @@
-import { InvalidRequestError, NotFoundError, applyIncludeAll, applyIncludeToOutput, toListPage, validate, type InferenceClient, type ListPage, type Logger } from '@rgw/shared';
+import {
+  InvalidRequestError,
+  NotFoundError,
+  applyIncludeAll,
+  applyIncludeToOutput,
+  projectOf,
+  toListPage,
+  validate,
+  type InferenceClient,
+  type ListPage,
+  type Logger,
+  type RequestContext,
+} from '@rgw/shared';
 import type { BackgroundRunner } from './background/background-runner.js';
 import { countTokensRequest, offeredChatTools } from './chat/chat-request.js';
 import { assembleContext } from './context/context-assembly.js';
@@ -6,8 +18,10 @@ import { generateResponse, type EngineDeps, type RunPlan } from './engine/respon
 import { withSequenceNumbers } from './engine/sequence.js';
 import { ForegroundRecord, type ForegroundDeps } from './durability/foreground-record.js';
 import { responseNotFound } from './response/response-errors.js';
+import { callerOf } from './request/caller.js';
 import { buildPlan, prepareCount, prepareCreate, type PrepareDeps, type PreparedRequest } from './request/prepare-request.js';
 import type { PageQuery, ResponseStore } from './store/response-store.js';
+import type { UsageReporter } from './usage/usage-reporter.js';
 import { inputTokensSchema } from './wire/create-response-schema.js';
 import { TERMINAL_EVENT_TYPES, TERMINAL_STATUSES, type ResponseItem, type ResponseObject, type ResponseStreamEvent } from './wire/response-types.js';
 
@@ -19,6 +33,7 @@ export interface ManagerDeps {
   inference: Pick<InferenceClient, 'chatCompletion'>;
   /** What records foreground responses while they run (lease, outbox). */
   foreground: ForegroundDeps;
+  usage: UsageReporter;
   log: Logger;
 }
 
@@ -27,7 +42,10 @@ export interface ForegroundOptions {
   requestId?: string;
 }
 
-/** The responses service's logic, between the thin HTTP handlers and the store, engine and runner. */
+/**
+ * The responses service's logic, between the thin HTTP handlers and the store, engine and runner.
+ * Every call acts for the request's project (`ctx`): another project's response is a 404, never a 403.
+ */
 export class ResponsesManager {
   constructor(private readonly deps: ManagerDeps) {}
 
@@ -37,8 +55,8 @@ export class ResponsesManager {
    * so what can be checked without the model — e.g. input items already in the conversation — is a
    * 400 now rather than a `failed` response later.
    */
-  async prepare(body: unknown, requestId?: string): Promise<{ prepared: PreparedRequest; plan: RunPlan }> {
-    const prepared = await prepareCreate(body, this.deps.prepare, requestId);
+  async prepare(ctx: RequestContext, body: unknown): Promise<{ prepared: PreparedRequest; plan: RunPlan }> {
+    const prepared = await prepareCreate(body, this.deps.prepare, callerOf(ctx));
     return { prepared, plan: await buildPlan(prepared, this.deps.prepare) };
   }
 
@@ -80,6 +98,8 @@ export class ResponsesManager {
       }
       throw err;
     } finally {
+      // Whatever its end, the model was asked: its usage is reported once (never delaying the answer).
+      this.deps.usage.report(response, prepared.principal);
       if (!finished && record) {
         if (!TERMINAL_STATUSES.includes(response.status)) response.status = 'cancelled';
         // Items cut off mid-way will never finish: stored as incomplete, not forever in progress.
@@ -101,8 +121,8 @@ export class ResponsesManager {
   }
 
   /** GET /v1/responses/{id}: fields only sent on request (logprobs, encrypted reasoning, ...) appear when `include` names them. */
-  async retrieve(id: string, include: readonly string[] = []): Promise<ResponseObject> {
-    const record = await this.deps.store.get(id);
+  async retrieve(ctx: RequestContext, id: string, include: readonly string[] = []): Promise<ResponseObject> {
+    const record = await this.deps.store.get(projectOf(ctx), id);
     if (!record) throw responseNotFound(id);
     const response = record.response;
     // Whoever sees it finished finds its conversation updated: an append still owed is tried first.
@@ -113,8 +133,8 @@ export class ResponsesManager {
   }
 
   /** GET /v1/responses/{id}?stream=true: background responses only, replayed from `startingAfter`. */
-  async stream(id: string, startingAfter: number, signal: AbortSignal): Promise<AsyncGenerator<ResponseStreamEvent>> {
-    const record = await this.deps.store.get(id);
+  async stream(ctx: RequestContext, id: string, startingAfter: number, signal: AbortSignal): Promise<AsyncGenerator<ResponseStreamEvent>> {
+    const record = await this.deps.store.get(projectOf(ctx), id);
     if (!record) throw responseNotFound(id);
     if (!record.response.background) {
       throw new InvalidRequestError('Only responses created with background set to true can be streamed after creation.', 'stream', 'invalid_request');
@@ -122,30 +142,32 @@ export class ResponsesManager {
     return this.deps.runner.follow(id, startingAfter, signal);
   }
 
+  /** The live stream of a background response this request just created (so its own project's). */
   follow(id: string, signal: AbortSignal): AsyncGenerator<ResponseStreamEvent> {
     return this.deps.runner.follow(id, -1, signal);
   }
 
-  cancel(id: string): Promise<ResponseObject> {
-    return this.deps.runner.cancel(id);
+  cancel(ctx: RequestContext, id: string): Promise<ResponseObject> {
+    return this.deps.runner.cancel(projectOf(ctx), id);
   }
 
-  async list(query: PageQuery & { model?: string }): Promise<ListPage<ResponseObject>> {
-    const rows = await this.deps.store.list(query);
+  async list(ctx: RequestContext, query: PageQuery & { model?: string }): Promise<ListPage<ResponseObject>> {
+    const rows = await this.deps.store.list(projectOf(ctx), query);
     if (!rows) throw cursorNotFound(`Response with id '${query.after ?? query.before}' not found.`, query);
     return toListPage(rows, query.limit);
   }
 
-  async listInputItems(id: string, query: PageQuery & { include?: readonly string[] }): Promise<ListPage<ResponseItem>> {
-    if (!(await this.deps.store.exists(id))) throw responseNotFound(id);
-    const rows = await this.deps.store.listInputItems(id, query);
+  async listInputItems(ctx: RequestContext, id: string, query: PageQuery & { include?: readonly string[] }): Promise<ListPage<ResponseItem>> {
+    const project = projectOf(ctx);
+    if (!(await this.deps.store.exists(project, id))) throw responseNotFound(id);
+    const rows = await this.deps.store.listInputItems(project, id, query);
     if (!rows) throw cursorNotFound(`Item with id '${query.after ?? query.before}' not found in response '${id}'.`, query);
     return toListPage(applyIncludeAll(rows, query.include ?? []), query.limit);
   }
 
   /** Deletes a response; a background run of it in this process stops at once (elsewhere, on its next heartbeat). */
-  async delete(id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
-    if (!(await this.deps.store.delete(id))) throw responseNotFound(id);
+  async delete(ctx: RequestContext, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
+    if (!(await this.deps.store.delete(projectOf(ctx), id))) throw responseNotFound(id);
     this.deps.runner.abandon(id);
     return { id, object: 'response', deleted: true };
   }
@@ -154,14 +176,16 @@ export class ResponsesManager {
    * POST /v1/responses/input_tokens: asks the model server for a one-token completion of the would-be
    * context and reads its prompt token count; a character estimate when it cannot tell.
    */
-  async countInputTokens(raw: unknown, requestId?: string): Promise<{ object: 'response.input_tokens'; input_tokens: number }> {
+  async countInputTokens(ctx: RequestContext, raw: unknown): Promise<{ object: 'response.input_tokens'; input_tokens: number }> {
+    const caller = callerOf(ctx);
+    const requestId = ctx.requestId;
     const body = validate(inputTokensSchema, raw ?? {});
-    const { input, tools, conversationId } = await prepareCount(body, this.deps.prepare);
+    const { input, tools, conversationId } = await prepareCount(body, this.deps.prepare, caller);
     const { store, conversations, registry } = this.deps.prepare;
     const context = await assembleContext(
       { store, conversations, mappers: registry.itemMappers() },
       { instructions: body.instructions ?? null, previousResponseId: body.previous_response_id ?? null, conversationId, input },
-      requestId,
+      caller,
     );
     const chatTools = offeredChatTools(tools, true);
     const estimate = Math.ceil(JSON.stringify({ messages: context.messages, tools: chatTools }).length / 4);

@@ -11,6 +11,7 @@ import { responsesRoutes } from './http/responses-routes.js';
 import { ResponsesManager } from './responses-manager.js';
 import { ResponseStore } from './store/response-store.js';
 import { ToolRegistry, type ServerTool } from './tools/tool-registry.js';
+import { UsageReporter } from './usage/usage-reporter.js';
 
 export interface ResponsesServiceOptions {
   /** Server-side tools (file_search, ...) the model may call; none by default. */
@@ -39,9 +40,11 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const conversations = new ConversationSource(conversationsApi, outbox);
   const prompts = new PromptSource(new PromptsClient(transport));
   const prepare = { store, catalog: platform.catalog, registry, conversations, prompts };
-  const runner = new BackgroundRunner({ store, queue: platform.queue, notifier, engine, prepare, log, keeper, reaper, outbox });
+  // Every finished response's usage goes to the gateway over the queue (fire-and-forget).
+  const usage = new UsageReporter(platform.queue, log);
+  const runner = new BackgroundRunner({ store, queue: platform.queue, notifier, engine, prepare, log, keeper, reaper, outbox, usage });
   const foreground = { store, keeper, outbox, log };
-  const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, foreground, log });
+  const manager = new ResponsesManager({ store, runner, engine, prepare, inference: platform.inference, foreground, usage, log });
   const descriptors = responsesRoutes(manager);
   return {
     name: 'responses',

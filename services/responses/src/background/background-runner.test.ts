@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, createLogger, openDatabase, type Database, type Queue } from '@rgw/shared';
+import { DEFAULT_PROJECT_ID as P, ApiError, createLogger, openDatabase, type Database, type Queue } from '@rgw/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatChunk } from '../chat/chat-chunk.js';
 import { ConversationSource, type ConversationsApi } from '../context/conversation-source.js';
@@ -13,6 +13,7 @@ import { ConversationOutbox } from '../durability/conversation-outbox.js';
 import { LeaseKeeper } from '../durability/lease-keeper.js';
 import { RunReaper } from '../durability/run-reaper.js';
 import { OutboxStore } from '../store/outbox-store.js';
+import { UsageReporter } from '../usage/usage-reporter.js';
 import { BackgroundRunner } from './background-runner.js';
 import { RunNotifier } from './run-notifier.js';
 
@@ -75,7 +76,7 @@ describe('BackgroundRunner', () => {
       const keeper = new LeaseKeeper(store, log, LEASES);
       const reaper = new RunReaper(store, notifier, keeper, log);
       const outbox = new ConversationOutbox(new OutboxStore(database), conversationsApi as ConversationsApi, log);
-      return new BackgroundRunner({ store, queue, notifier, engine: { inference: upstream.inference as never, log }, prepare, log, keeper, reaper, outbox });
+      return new BackgroundRunner({ store, queue, notifier, engine: { inference: upstream.inference as never, log }, prepare, log, keeper, reaper, outbox, usage: new UsageReporter({ defineTopic: () => {}, publish: async () => {} }, log) });
     };
     return { upstream, prepare, published, make };
   }
@@ -123,7 +124,7 @@ describe('BackgroundRunner', () => {
     // A run whose process died just now: in_progress, its lease still valid for a moment. The job
     // redelivered after a fast restart must wait for the lease, then end it, never drop it.
     const dead = await enqueue(a, prepare);
-    const record = (await store.get(dead))!;
+    const record = (await store.get(P, dead))!;
     await store.update({ ...record.response, status: 'in_progress' }, ['queued'], { lease: { owner: 'dead-process', until: Date.now() + 400 } });
     const started = Date.now();
     await b.run({ id: dead });
@@ -136,7 +137,7 @@ describe('BackgroundRunner', () => {
     const { prepare, make } = setup();
     const runner = make();
     const id = await enqueue(runner, prepare);
-    const record = (await store.get(id))!;
+    const record = (await store.get(P, id))!;
     await store.update({ ...record.response, status: 'in_progress' }, ['queued'], { lease: { owner: 'dead-process', until: Date.now() - 1 } });
     const followed = [];
     for await (const e of runner.follow(id, -1, new AbortController().signal)) followed.push(e.type);
@@ -149,7 +150,7 @@ describe('BackgroundRunner', () => {
     const id = await enqueue(runner, prepare);
     upstream.release();
     await runner.run({ id });
-    const err = await runner.cancel(id).catch((e: unknown) => e);
+    const err = await runner.cancel(P, id).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 409, code: 'response_already_finished', headers: { 'x-should-retry': 'false' } });
   });
 
@@ -172,7 +173,7 @@ describe('BackgroundRunner', () => {
     const { prepare, make } = setup();
     const runner = make();
     const id = await enqueue(runner, prepare);
-    expect((await runner.cancel(id)).status).toBe('cancelled');
+    expect((await runner.cancel(P, id)).status).toBe('cancelled');
     const followed = [];
     for await (const e of runner.follow(id, -1, new AbortController().signal)) followed.push(e.type);
     expect(followed).toEqual(['response.created', 'response.queued']);
@@ -184,7 +185,7 @@ describe('BackgroundRunner', () => {
     const id = await enqueue(runner, prepare);
     const running = runner.run({ id });
     while ((await types(id)).length < 5) await sleep(5);
-    expect(await store.delete(id)).toBe(true);
+    expect(await store.delete(P, id)).toBe(true);
     runner.abandon(id);
     await running;
     upstream.release();
@@ -202,6 +203,6 @@ describe('BackgroundRunner', () => {
     const runner = make();
     const prepared = await prepareCreate({ model: 'm', input: 'hi', background: true }, prepare);
     await expect(runner.enqueue(prepared)).rejects.toThrow('broker down');
-    expect(await store.get(prepared.response.id, { includeDeleted: true })).toBeUndefined();
+    expect(await store.get(P, prepared.response.id, { includeDeleted: true })).toBeUndefined();
   });
 });

@@ -1,10 +1,12 @@
-import { ApiError, InvalidRequestError, type Logger, type Queue } from '@rgw/shared';
+import { ApiError, InvalidRequestError, projectOf, type Logger, type Principal, type Queue } from '@rgw/shared';
 import { planTools } from '../chat/chat-request.js';
 import { generateResponse, type EngineDeps } from '../engine/response-engine.js';
 import { withSequenceNumbers } from '../engine/sequence.js';
 import { buildPlan, storedRequest, type PrepareDeps, type PreparedRequest } from '../request/prepare-request.js';
 import { responseNotFound } from '../response/response-errors.js';
-import type { ResponseStore } from '../store/response-store.js';
+import { storedPrincipal } from '../request/caller.js';
+import { ANY_PROJECT, type ResponseStore } from '../store/response-store.js';
+import type { UsageReporter } from '../usage/usage-reporter.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import { TERMINAL_EVENT_TYPES, type ResponseItem, type ResponseObject, type ResponseStreamEvent, type UnsequencedEvent } from '../wire/response-types.js';
 import { owedAppend } from '../context/conversation-source.js';
@@ -34,6 +36,7 @@ export interface BackgroundDeps {
   keeper: LeaseKeeper;
   reaper: RunReaper;
   outbox: ConversationOutbox;
+  usage: UsageReporter;
   concurrency?: number;
 }
 
@@ -42,6 +45,8 @@ export interface BackgroundDeps {
  * event stored as it is produced so that GET (and GET ?stream=true from any sequence number, from any
  * process) sees the progress. Cancellation is a status change in the store, which the run notices
  * (at once in this process, by polling elsewhere); the client going away never stops a run.
+ * The job names only the response; its run acts for the response's own project, with the principal
+ * stored with the request, on every call to another service and every row it writes.
  */
 export class BackgroundRunner {
   /** Aborts waits of redelivered jobs at shutdown (the reaper ends their runs if nobody else does). */
@@ -65,7 +70,7 @@ export class BackgroundRunner {
     try {
       await queue.publish(BACKGROUND_TOPIC, { id: response.id });
     } catch (err) {
-      await store.delete(response.id).catch((e) => log.error({ err: e, responseId: response.id }, 'removing an unpublished background response failed'));
+      await store.delete(projectOf(prepared), response.id).catch((e) => log.error({ err: e, responseId: response.id }, 'removing an unpublished background response failed'));
       throw err;
     }
   }
@@ -90,11 +95,15 @@ export class BackgroundRunner {
     let lastSeq = -1;
     let started = false;
     let response: ResponseObject | undefined;
+    let project = '';
+    let principal: Principal | undefined;
     const controller = new AbortController();
     try {
-      const record = await store.get(id, { includeDeleted: true });
+      const record = await store.get(ANY_PROJECT, id, { includeDeleted: true });
       if (!record) return;
       response = record.response;
+      project = record.project;
+      principal = storedPrincipal(record.request.principal, record.project);
       if (response.status === 'in_progress') return await this.awaitOwner(id);
       if (response.status !== 'queued') return;
       lastSeq = await this.deps.reaper.lastSequence(id);
@@ -106,7 +115,7 @@ export class BackgroundRunner {
       const requestId = record.request.requestId;
       const input = await store.items(id, 'input');
       const tools = planTools(body, this.deps.prepare.registry);
-      const plan = await buildPlan({ body, include: record.request.include, input, tools, response, requestId }, this.deps.prepare);
+      const plan = await buildPlan({ body, include: record.request.include, input, tools, response, requestId, principal }, this.deps.prepare);
       const generated = generateResponse(plan, this.deps.engine, { signal: controller.signal, throwBeforeOutput: false, requestId });
       // response.created was stored when the response was queued (older rows may lack it).
       const events = withSequenceNumbers(lastSeq >= 0 ? skipCreated(generated) : generated, lastSeq + 1);
@@ -115,12 +124,12 @@ export class BackgroundRunner {
           // The status and the conversation append it owes are one write, conditional on the row still
           // being in_progress (a cancel wins the race, and then nothing is appended). The append is
           // delivered before the terminal event is stored, so a follower that sees it finds the items.
-          const owed = owedAppend(response, input);
-          if (!(await store.finish(response, { ifStatus: ['in_progress'], outbox: owed }))) break;
+          const owed = owedAppend(response, input, principal);
+          if (!(await store.finish(response, { project, ifStatus: ['in_progress'], outbox: owed }))) break;
           if (owed) await this.deps.outbox.flush(owed.conversationId, requestId);
         }
-        if (event.type === 'response.output_item.done') await store.addOutputItem(id, event.output_index as number, event.item as ResponseItem);
-        await store.appendEvent(id, event);
+        if (event.type === 'response.output_item.done') await store.addOutputItem(project, id, event.output_index as number, event.item as ResponseItem);
+        await store.appendEvent(project, id, event);
         lastSeq = event.sequence_number;
         this.deps.notifier.notify(id);
       }
@@ -136,6 +145,7 @@ export class BackgroundRunner {
     } finally {
       if (started) {
         keeper.release(id);
+        this.deps.usage.report(response!, principal);
         // Deleted while it ran: what it wrote since would be orphans.
         await store.purgeIfDeleted(id).catch((err) => log.error({ err, responseId: id }, 'purging a deleted response failed'));
       }
@@ -162,10 +172,10 @@ export class BackgroundRunner {
     this.deps.keeper.controller(id)?.abort();
   }
 
-  /** POST /v1/responses/{id}/cancel. */
-  async cancel(id: string): Promise<ResponseObject> {
+  /** POST /v1/responses/{id}/cancel, for a response of `project` (another project's is unknown). */
+  async cancel(project: string, id: string): Promise<ResponseObject> {
     const { store } = this.deps;
-    const record = await store.get(id);
+    const record = await store.get(project, id);
     if (!record) throw responseNotFound(id);
     const response = record.response;
     if (!response.background) throw new InvalidRequestError('Only responses created with background set to true can be cancelled.', 'response_id', 'invalid_request');
@@ -174,10 +184,10 @@ export class BackgroundRunner {
       if (await store.update({ ...response, status: 'cancelled' }, ['queued', 'in_progress'])) {
         this.deps.keeper.controller(id)?.abort();
         this.deps.notifier.notify(id);
-        return (await store.get(id, { includeDeleted: true }))!.response;
+        return (await store.get(project, id, { includeDeleted: true }))!.response;
       }
       const now = await store.status(id);
-      if (now === 'cancelled') return (await store.get(id, { includeDeleted: true }))!.response;
+      if (now === 'cancelled') return (await store.get(project, id, { includeDeleted: true }))!.response;
       throw conflict(now ?? 'completed');
     }
     throw conflict(response.status);

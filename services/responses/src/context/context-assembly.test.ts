@@ -26,8 +26,8 @@ const sources = (over: Partial<ContextSources>): ContextSources => ({ instructio
 describe('assembleContext', () => {
   it("puts the conversation's items between the instructions and the new input", async () => {
     const d = deps([user('msg_old', 'earlier')], []);
-    const out = await assembleContext(d, sources({ instructions: 'Be brief.', conversationId: CONV }), 'req_1');
-    expect(d.items).toHaveBeenCalledWith(CONV, 'req_1');
+    const out = await assembleContext(d, sources({ instructions: 'Be brief.', conversationId: CONV }), { requestId: 'req_1' });
+    expect(d.items).toHaveBeenCalledWith(CONV, { requestId: 'req_1' });
     expect(d.chain).not.toHaveBeenCalled();
     expect(out.history.map((i) => i.id)).toEqual(['msg_old']);
     expect(out.messages).toEqual([

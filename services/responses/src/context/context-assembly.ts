@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '@rgw/shared';
 import { itemsToChatMessages, type ChatMessage, type Instructions, type ItemMapper } from '../chat/items-to-chat.js';
+import { callerProject, type Caller } from '../request/caller.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { ResponseItem } from '../wire/response-types.js';
 import { checkNoDuplicates, type ConversationSource } from './conversation-source.js';
@@ -35,15 +36,15 @@ export interface AssembledContext {
  * Builds what the model sees: instructions, then the history — the conversation's items, or the
  * previous response chain's inputs and outputs — then the new input. A chain holds only its
  * responses' own items, so continuing a response that was made in a conversation does not bring the
- * conversation's earlier items along.
+ * conversation's earlier items along. Both are read as the caller's project's.
  */
-export async function assembleContext(deps: ContextDeps, sources: ContextSources, requestId?: string): Promise<AssembledContext> {
+export async function assembleContext(deps: ContextDeps, sources: ContextSources, caller: Caller = {}): Promise<AssembledContext> {
   let history: ResponseItem[] = [];
   if (sources.conversationId) {
-    history = await deps.conversations.items(sources.conversationId, requestId);
+    history = await deps.conversations.items(sources.conversationId, caller);
     checkNoDuplicates(history, sources.input);
   } else if (sources.previousResponseId) {
-    history = await deps.store.chainItems(sources.previousResponseId);
+    history = await deps.store.chainItems(callerProject(caller), sources.previousResponseId);
   }
   checkToolOutputsAnswerCalls(history, sources.input);
   const messages = itemsToChatMessages(sources.instructions, [...history, ...sources.input], deps.mappers);

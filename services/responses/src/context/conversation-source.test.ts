@@ -73,7 +73,7 @@ describe('ConversationSource', () => {
     const listAllItems = vi.fn(async () => {
       throw new ApiError(404, 'Conversation not found.', { param: 'conversation_id', code: 'not_found' });
     });
-    const err = await new ConversationSource(api({ listAllItems })).items(CONV, 'req_1').catch((e: unknown) => e);
+    const err = await new ConversationSource(api({ listAllItems })).items(CONV, { requestId: 'req_1' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 404, param: 'conversation' });
     expect(listAllItems).toHaveBeenCalledWith(CONV, { requestId: 'req_1' });
   });
@@ -91,8 +91,8 @@ describe('ConversationSource', () => {
     const order: string[] = [];
     const settle = vi.fn(async () => void order.push('settle'));
     const listAllItems = vi.fn(async () => (order.push('list'), []));
-    await new ConversationSource(api({ listAllItems }), { settle }).items(CONV, 'req_3');
-    expect(settle).toHaveBeenCalledWith(CONV, 'req_3');
+    await new ConversationSource(api({ listAllItems }), { settle }).items(CONV, { requestId: 'req_3' });
+    expect(settle).toHaveBeenCalledWith(CONV, { requestId: 'req_3' });
     expect(order).toEqual(['settle', 'list']);
   });
 });

@@ -1,4 +1,6 @@
 import { ApiError, InvalidRequestError, NotFoundError, hasPrefix, truncate, type ConversationsClient } from '@rgw/shared';
+import type { Principal } from '@rgw/shared';
+import type { Caller } from '../request/caller.js';
 import type { OutboxRecord } from '../store/response-store.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { OutputItem, ResponseItem, ResponseObject } from '../wire/response-types.js';
@@ -41,11 +43,13 @@ export function itemsToAppend(response: ResponseObject, input: readonly Response
 
 /**
  * The append a finished response owes its conversation (see itemsToAppend), written to the outbox
- * with the write that finishes the response; undefined when it owes none.
+ * with the write that finishes the response, to be delivered as `principal` (the response's own);
+ * undefined when it owes none.
  */
-export function owedAppend(response: ResponseObject, input: readonly ResponseItem[]): OutboxRecord | undefined {
+export function owedAppend(response: ResponseObject, input: readonly ResponseItem[], principal?: Principal): OutboxRecord | undefined {
   const items = itemsToAppend(response, input);
-  return items.length === 0 ? undefined : { conversationId: response.conversation!.id, items };
+  if (items.length === 0) return undefined;
+  return principal ? { conversationId: response.conversation!.id, items, principal } : { conversationId: response.conversation!.id, items };
 }
 
 /**
@@ -72,13 +76,16 @@ export class ConversationSource {
   constructor(
     private readonly api: ConversationsApi,
     /** Appends still owed to a conversation land before its items are read (see ConversationOutbox.settle). */
-    private readonly pending?: { settle(conversationId: string, requestId?: string): Promise<void> },
+    private readonly pending?: { settle(conversationId: string, caller?: Caller): Promise<void> },
   ) {}
 
-  /** Every item, oldest first: the context a response in this conversation continues; 404 (param `conversation`) when it does not exist. */
-  async items(id: string, requestId?: string): Promise<ResponseItem[]> {
-    await this.pending?.settle(id, requestId);
-    return this.call(id, () => this.api.listAllItems(id, { requestId }));
+  /**
+   * Every item, oldest first: the context a response in this conversation continues; 404 (param
+   * `conversation`) when it does not exist, or is not the caller's project's (the call is signed as it).
+   */
+  async items(id: string, caller: Caller = {}): Promise<ResponseItem[]> {
+    await this.pending?.settle(id, caller);
+    return this.call(id, () => this.api.listAllItems(id, { requestId: caller.requestId, principal: caller.principal }));
   }
 
   private async call<T>(id: string, fn: () => Promise<T>): Promise<T> {

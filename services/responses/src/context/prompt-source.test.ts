@@ -49,7 +49,7 @@ describe('promptInstructions', () => {
 describe('PromptSource', () => {
   it('fetches the version asked for, renders the variables and echoes the version as a string', async () => {
     const { prompts, getPrompt } = source(stored('You are {{ role }}.', ['role']));
-    const out = await prompts.resolve({ id: ID, version: '3', variables: { role: 'kind' } }, null, 'req_1');
+    const out = await prompts.resolve({ id: ID, version: '3', variables: { role: 'kind' } }, null, { requestId: 'req_1' });
     expect(getPrompt).toHaveBeenCalledWith(ID, '3', { requestId: 'req_1' });
     expect(out.echo).toEqual({ id: ID, version: '3', variables: { role: 'kind' } });
     expect(out.instructions).toEqual([{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'You are kind.' }] }]);

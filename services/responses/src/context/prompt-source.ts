@@ -11,6 +11,7 @@ import {
   type RenderedPrompt,
 } from '@rgw/shared';
 import { itemsToChatMessages } from '../chat/items-to-chat.js';
+import type { Caller } from '../request/caller.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import { inputFilePartSchema, inputImagePartSchema } from '../wire/input-item-schema.js';
 import type { InstructionMessage, ResponseItem, ResponsePrompt } from '../wire/response-types.js';
@@ -63,12 +64,13 @@ export class PromptSource {
 
   /**
    * Fetches the prompt (the version asked for, else the default) and renders it with the variables:
-   * 404 for an unknown prompt or version, 400 naming a missing, undeclared or unusable variable.
+   * 404 for an unknown prompt or version (or another project's: the call is signed as the caller),
+   * 400 naming a missing, undeclared or unusable variable.
    */
-  async resolve(param: PromptParam, instructions: string | null | undefined, requestId?: string): Promise<ResolvedPrompt> {
+  async resolve(param: PromptParam, instructions: string | null | undefined, caller: Caller = {}): Promise<ResolvedPrompt> {
     // Checked before the id is put into the prompts service's URL (`.` or `..` would leave the route).
     assertSafeId(param.id, 'prompt.id');
-    const stored = storedPromptSchema.safeParse(await this.fetch(param, requestId));
+    const stored = storedPromptSchema.safeParse(await this.fetch(param, caller));
     if (!stored.success) throw new ServiceUnreachableError('The prompts service sent a prompt this service cannot read.', 'invalid_service_response');
     const { prompt, variables, version } = stored.data;
     const values = param.variables ?? null;
@@ -82,9 +84,9 @@ export class PromptSource {
     };
   }
 
-  private async fetch(param: PromptParam, requestId?: string): Promise<unknown> {
+  private async fetch(param: PromptParam, caller: Caller): Promise<unknown> {
     try {
-      return await this.api.getPrompt(param.id, param.version ?? null, { requestId });
+      return await this.api.getPrompt(param.id, param.version ?? null, { requestId: caller.requestId, principal: caller.principal });
     } catch (err) {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       const renamed = err.param === 'version' ? 'prompt.version' : err.param === 'prompt_id' ? 'prompt.id' : 'prompt';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, createLogger, openDatabase, type Database } from '@rgw/shared';
+import { DEFAULT_PROJECT_ID as P, ApiError, createLogger, openDatabase, type Database } from '@rgw/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newResponseObject } from '../response/response-object.js';
 import { OutboxStore } from '../store/outbox-store.js';
@@ -55,7 +55,7 @@ describe('ConversationOutbox', () => {
   async function finished(id: string, itemIds: string[]): Promise<void> {
     const response = newResponseObject(id, { model: 'm' } as never, 1, 'in_progress');
     await store.insert(response, { body: {}, include: [] }, []);
-    await store.finish({ ...response, status: 'completed' }, { ifStatus: ['in_progress'], outbox: { conversationId: CONV, items: itemIds.map((i) => ({ id: i })) } });
+    await store.finish({ ...response, status: 'completed' }, { project: P, ifStatus: ['in_progress'], outbox: { conversationId: CONV, items: itemIds.map((i) => ({ id: i })) } });
   }
 
   it('delivers in order, keeps later appends behind a failed one, and lands each item once after the service is back', async () => {
@@ -76,7 +76,7 @@ describe('ConversationOutbox', () => {
     await outbox.settle(CONV);
     expect(conv.items).toEqual(['a', 'b', 'c']);
     expect(conv.calls.every((c) => c.idempotent)).toBe(true);
-    expect(await outboxStore.hasPending(CONV)).toBe(false);
+    expect(await outboxStore.hasPending(P, CONV)).toBe(false);
   });
 
   it('retries in the background after a backoff, and drops an append to a deleted conversation', async () => {
@@ -95,6 +95,27 @@ describe('ConversationOutbox', () => {
     await finished('r2', ['b']);
     conv.fail(new ApiError(404, 'Conversation not found.'));
     expect(await outbox.flush(CONV)).toBe(true);
-    expect(await outboxStore.hasPending(CONV)).toBe(false);
+    expect(await outboxStore.hasPending(P, CONV)).toBe(false);
+  });
+
+  it("delivers each append as the principal of the response that owes it, and waits only for the caller's project's appends", async () => {
+    const principal = { projectId: 'proj_a', keyId: 'key_a' };
+    const response = newResponseObject('resp_a', { model: 'm' } as never, 1, 'in_progress');
+    await store.insert(response, { body: {}, include: [], principal }, []);
+    await store.finish({ ...response, status: 'completed' }, { project: 'proj_a', ifStatus: ['in_progress'], outbox: { conversationId: CONV, items: [{ id: 'i1' }], principal } });
+    const signedAs: unknown[] = [];
+    const api = {
+      async appendItems(_id: string, _batch: readonly unknown[], opts: { principal?: unknown } = {}) {
+        signedAs.push(opts.principal);
+        throw new ApiError(503, 'down');
+      },
+    };
+    const outbox = new ConversationOutbox(outboxStore, api, log);
+    // Another project naming this conversation has nothing to wait for (and learns nothing).
+    await outbox.settle(CONV, { principal: { projectId: 'proj_b' } });
+    await outbox.settle(CONV);
+    expect(signedAs).toEqual([]);
+    await expect(outbox.settle(CONV, { principal })).rejects.toMatchObject({ status: 503 });
+    expect(signedAs).toEqual([principal]);
   });
 });

@@ -1,5 +1,6 @@
 import { ApiError, ServiceUnavailableError, type Logger } from '@rgw/shared';
 import type { ConversationsApi } from '../context/conversation-source.js';
+import { callerProject, type Caller } from '../request/caller.js';
 import type { OutboxStore, PendingAppend } from '../store/outbox-store.js';
 
 /** Backoff between delivery attempts of one append: 0.5 s, doubling, at most 10 s. */
@@ -13,7 +14,8 @@ function backoffMs(attempts: number): number {
  * they land. Per conversation strictly in order: a failed append stops the later ones behind it.
  * The Conversations service is called in its idempotent mode, so resending an append that landed
  * (a lost reply, a crash between delivery and delete, another replica flushing the same row) adds
- * nothing twice.
+ * nothing twice. Each append is delivered as the principal of the response that owes it (stored
+ * with its row), so the Conversations service scopes it to that response's project.
  */
 export class ConversationOutbox {
   /** In-process: one delivery per conversation at a time (across processes order still holds, see deliver). */
@@ -42,11 +44,12 @@ export class ConversationOutbox {
 
   /**
    * Before a response reads a conversation's items: appends still owed to it land first, or the
-   * request is answered 503 (retryable) rather than run on a context that lacks them.
+   * request is answered 503 (retryable) rather than run on a context that lacks them. Only the
+   * caller's project's appends count: another project's conversation is not the caller's to wait for.
    */
-  async settle(conversationId: string, requestId?: string): Promise<void> {
-    if (!(await this.outbox.hasPending(conversationId))) return;
-    if (await this.flush(conversationId, requestId)) return;
+  async settle(conversationId: string, caller: Caller = {}): Promise<void> {
+    if (!(await this.outbox.hasPending(callerProject(caller), conversationId))) return;
+    if (await this.flush(conversationId, caller.requestId)) return;
     throw new ServiceUnavailableError(
       `Conversation '${conversationId}' still has items of an earlier response being saved, and the Conversations service cannot take them right now. Try again shortly.`,
       'conversation_append_pending',
@@ -92,7 +95,7 @@ export class ConversationOutbox {
   /** True when the append landed or can never land (and is dropped, logged); false to retry later. */
   private async send(append: PendingAppend, requestId?: string): Promise<boolean> {
     try {
-      await this.api.appendItems(append.conversationId, append.items, { requestId, idempotent: true });
+      await this.api.appendItems(append.conversationId, append.items, { requestId, principal: append.principal, idempotent: true });
       return true;
     } catch (err) {
       const ctx = { err, responseId: append.responseId, conversationId: append.conversationId, attempts: append.attempts + 1 };

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, openDatabase, type Database } from '@rgw/shared';
+import { DEFAULT_PROJECT_ID as P, createLogger, openDatabase, type Database } from '@rgw/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PreparedRequest } from '../request/prepare-request.js';
 import { newResponseObject } from '../response/response-object.js';
@@ -53,14 +53,14 @@ describe('ForegroundRecord', () => {
   it('is readable in_progress from its first output event, and finishes with its output and conversation append', async () => {
     const { record, response } = begin('fg1', true);
     await record.observe({ type: 'response.output_text.delta', sequence_number: 2 } as unknown as ResponseStreamEvent);
-    expect((await store.get('fg1'))!.response.status).toBe('in_progress');
+    expect((await store.get(P, 'fg1'))!.response.status).toBe('in_progress');
     response.output.push(message('out1'));
     await record.observe(done(0, message('out1')));
     response.status = 'completed';
     await record.finish();
-    expect((await store.get('fg1'))!.response).toMatchObject({ status: 'completed', output: [{ id: 'out1' }] });
+    expect((await store.get(P, 'fg1'))!.response).toMatchObject({ status: 'completed', output: [{ id: 'out1' }] });
     expect(appended).toEqual([[{ id: 'fg1_in', type: 'message', role: 'user', status: 'completed', content: [] }, message('out1')]]);
-    expect(await new OutboxStore(database).hasPending(CONV)).toBe(false);
+    expect(await new OutboxStore(database).hasPending(P, CONV)).toBe(false);
   });
 
   it('after its process died, is ended failed by the reaper with the items it had completed', async () => {
@@ -75,7 +75,7 @@ describe('ForegroundRecord', () => {
     await new Promise((r) => setTimeout(r, LEASES.leaseMs + 50));
     const other = new LeaseKeeper(store, log, LEASES);
     expect(await new RunReaper(store, new RunNotifier(), other, log).sweep()).toBe(1);
-    const after = (await store.get('fg2'))!.response;
+    const after = (await store.get(P, 'fg2'))!.response;
     expect(after).toMatchObject({ status: 'failed', error: { code: 'server_error' }, output: [{ id: 'out1' }] });
     expect(await store.eventsAfter('fg2', -1)).toEqual([]);
   });
@@ -83,6 +83,6 @@ describe('ForegroundRecord', () => {
   it('leaves nothing stored when discarded (an upstream error before any output)', async () => {
     const { record } = begin('fg3');
     await record.discard();
-    expect(await store.get('fg3', { includeDeleted: true })).toBeUndefined();
+    expect(await store.get(P, 'fg3', { includeDeleted: true })).toBeUndefined();
   });
 });

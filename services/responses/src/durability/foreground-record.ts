@@ -1,4 +1,4 @@
-import type { Logger } from '@rgw/shared';
+import { projectOf, type Logger } from '@rgw/shared';
 import { owedAppend } from '../context/conversation-source.js';
 import { storedRequest, type PreparedRequest } from '../request/prepare-request.js';
 import type { ResponseStore } from '../store/response-store.js';
@@ -33,6 +33,8 @@ export class ForegroundRecord {
   private completed = 0;
   private lastSave = Date.now();
   private confirmed = false;
+  /** The project the response belongs to (its request's). */
+  private readonly project: string;
 
   constructor(
     private readonly deps: ForegroundDeps,
@@ -40,6 +42,7 @@ export class ForegroundRecord {
     private readonly response: ResponseObject,
     private readonly requestId?: string,
   ) {
+    this.project = projectOf(prepared);
     deps.keeper.hold(response.id);
     const snapshot: ResponseObject = { ...response, status: 'in_progress', output: [] };
     this.started = deps.store.insert(snapshot, storedRequest(prepared), prepared.input, [], deps.keeper.lease());
@@ -60,7 +63,7 @@ export class ForegroundRecord {
     if (event.type === 'response.output_item.done') this.completed = Math.max(this.completed, (event.output_index as number) + 1);
     if (this.completed <= this.saved || Date.now() - this.lastSave < CHECKPOINT_MS) return;
     await this.started;
-    await this.deps.store.addOutputItems(this.response.id, this.saved, this.response.output.slice(this.saved, this.completed));
+    await this.deps.store.addOutputItems(this.project, this.response.id, this.saved, this.response.output.slice(this.saved, this.completed));
     this.saved = this.completed;
     this.lastSave = Date.now();
   }
@@ -73,9 +76,9 @@ export class ForegroundRecord {
     const { store, keeper, outbox } = this.deps;
     try {
       await this.started;
-      const owed = owedAppend(this.response, this.prepared.input);
+      const owed = owedAppend(this.response, this.prepared.input, this.prepared.principal);
       const output = { from: this.saved, items: this.response.output.slice(this.saved) };
-      const finished = await store.finish(this.response, { ifStatus: ['in_progress'], output, outbox: owed });
+      const finished = await store.finish(this.response, { project: this.project, ifStatus: ['in_progress'], output, outbox: owed });
       if (finished && owed) await outbox.flush(owed.conversationId, this.requestId);
     } finally {
       keeper.release(this.response.id);
@@ -86,7 +89,7 @@ export class ForegroundRecord {
   async discard(): Promise<void> {
     try {
       await this.started.catch(() => {});
-      await this.deps.store.delete(this.response.id);
+      await this.deps.store.delete(this.project, this.response.id);
     } finally {
       this.deps.keeper.release(this.response.id);
     }

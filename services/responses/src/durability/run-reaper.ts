@@ -1,6 +1,6 @@
 import type { Logger } from '@rgw/shared';
 import type { RunNotifier } from '../background/run-notifier.js';
-import type { ResponseStore } from '../store/response-store.js';
+import { ANY_PROJECT, type ResponseStore } from '../store/response-store.js';
 import type { ResponseObject, UnsequencedEvent } from '../wire/response-types.js';
 import type { LeaseKeeper } from './lease-keeper.js';
 
@@ -53,7 +53,7 @@ export class RunReaper {
   /** Takes over and fails one run whose lease expired; false when it is alive, finished, or someone else took it. */
   async reap(id: string): Promise<boolean> {
     if (!(await this.store.takeOver(id, this.keeper.lease(), Date.now()))) return false;
-    const record = await this.store.get(id, { includeDeleted: true });
+    const record = await this.store.get(ANY_PROJECT, id, { includeDeleted: true });
     if (!record) return false;
     this.log.warn({ responseId: id, background: record.response.background }, 'ending a response whose run was interrupted');
     const message = record.response.background ? INTERRUPTED_BACKGROUND : INTERRUPTED_FOREGROUND;
@@ -79,9 +79,13 @@ export class RunReaper {
       const missing: UnsequencedEvent[] = [];
       if (!opening.has('response.created')) missing.push({ type: 'response.created', response: { ...response, status: 'queued', output: [] } });
       if (was === 'in_progress' && !opening.has('response.in_progress')) missing.push({ type: 'response.in_progress', response: { ...response, status: 'in_progress', output: [] } });
-      const output = (await store.get(id, { includeDeleted: true }))?.response.output ?? [];
-      let seq = lastSeq;
-      for (const event of [...missing, { type: 'response.failed', response: { ...failed, output } }]) await store.appendEvent(id, { ...event, sequence_number: ++seq });
+      // The row's own project, whoever ends it (a reaper acts across projects).
+      const stored = await store.get(ANY_PROJECT, id, { includeDeleted: true });
+      if (stored) {
+        let seq = lastSeq;
+        const events = [...missing, { type: 'response.failed', response: { ...failed, output: stored.response.output } }];
+        for (const event of events) await store.appendEvent(stored.project, id, { ...event, sequence_number: ++seq });
+      }
     }
     notifier.notify(id);
   }

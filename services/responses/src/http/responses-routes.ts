@@ -35,7 +35,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       body: { schema: inputTokensSchema, checkedBy: 'handler' },
       bodyPolicy: 'json',
       response: z.looseObject({ object: z.literal('response.input_tokens'), input_tokens: z.number().int() }),
-      handler: ({ body, ctx }) => manager.countInputTokens(body, ctx.requestId),
+      handler: ({ body, ctx }) => manager.countInputTokens(ctx, body),
     }),
     defineRoute({
       method: 'post',
@@ -48,7 +48,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       stream: true,
       response,
       handler: async ({ body, ctx, log, res }) => {
-        const { prepared, plan } = await manager.prepare(body, ctx.requestId);
+        const { prepared, plan } = await manager.prepare(ctx, body);
         const client = abortOnClientGone(res);
         if (prepared.body.background) {
           const created = await manager.startBackground(prepared);
@@ -70,7 +70,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       bodyPolicy: 'none',
       response: list(response),
       extension: true,
-      handler: ({ query }) => manager.list(query),
+      handler: ({ query, ctx }) => manager.list(ctx, query),
     }),
     defineRoute({
       method: 'get',
@@ -82,10 +82,10 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       bodyPolicy: 'none',
       stream: true,
       response,
-      handler: async ({ params, query, log, res }) => {
-        if (!query.stream) return manager.retrieve(params.response_id, query.include);
+      handler: async ({ params, query, ctx, log, res }) => {
+        if (!query.stream) return manager.retrieve(ctx, params.response_id, query.include);
         const client = abortOnClientGone(res);
-        const events = await manager.stream(params.response_id, query.starting_after ?? -1, client.signal);
+        const events = await manager.stream(ctx, params.response_id, query.starting_after ?? -1, client.signal);
         await writeEventStream(res, events, { holdStart: false, log });
       },
     }),
@@ -97,7 +97,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       params: responseParams,
       bodyPolicy: 'none',
       response: z.looseObject({ id: z.string(), object: z.literal('response'), deleted: z.literal(true) }),
-      handler: ({ params }) => manager.delete(params.response_id),
+      handler: ({ params, ctx }) => manager.delete(ctx, params.response_id),
     }),
     defineRoute({
       method: 'get',
@@ -108,7 +108,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       query: inputItemsQuery,
       bodyPolicy: 'none',
       response: list(z.looseObject({ id: z.string(), type: z.string() })),
-      handler: ({ params, query }) => manager.listInputItems(params.response_id, query),
+      handler: ({ params, query, ctx }) => manager.listInputItems(ctx, params.response_id, query),
     }),
     defineRoute({
       method: 'post',
@@ -118,7 +118,7 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       params: responseParams,
       bodyPolicy: 'none',
       response,
-      handler: ({ params }) => manager.cancel(params.response_id),
+      handler: ({ params, ctx }) => manager.cancel(ctx, params.response_id),
     }),
   ];
 }

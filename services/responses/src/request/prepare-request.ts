@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, newId, nowSeconds, validate, type ModelCatalog } from '@rgw/shared';
+import { InvalidRequestError, NotFoundError, newId, nowSeconds, validate, type ModelCatalog, type Principal } from '@rgw/shared';
 import { chatParams, planTools, wantsLogprobs, type ToolPlan } from '../chat/chat-request.js';
 import { itemsToChatMessages } from '../chat/items-to-chat.js';
 import { assembleContext } from '../context/context-assembly.js';
@@ -11,6 +11,7 @@ import type { ResponseStore, StoredRequest } from '../store/response-store.js';
 import type { ToolRegistry } from '../tools/tool-registry.js';
 import { createResponseSchema, type CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseItem, ResponseObject } from '../wire/response-types.js';
+import { callerProject, type Caller } from './caller.js';
 import { normalizeInput, type NormalizedInput } from './normalize-input.js';
 
 /** A create request that passed every check: safe to start answering (and to stream). */
@@ -24,6 +25,8 @@ export interface PreparedRequest {
   response: ResponseObject;
   /** The x-request-id of the create request, passed on to the other services (also by a background run). */
   requestId?: string;
+  /** Whom the request acts for: the project the response belongs to, signed on every call to another service. */
+  principal?: Principal;
 }
 
 export interface PrepareDeps {
@@ -39,9 +42,10 @@ export interface PrepareDeps {
  * cross-field rules, tools, model, previous response, referenced items, prompt. A conversation's
  * existence is proven by buildPlan, which lists its items (404 when it is unknown) before any byte
  * goes out; asking for it here as well would cost a second call to the Conversations service.
- * Nothing is written.
+ * Nothing is written. Every lookup is within the caller's project: another project's previous
+ * response, item, conversation or prompt is as unknown as one that never existed.
  */
-export async function prepareCreate(raw: unknown, deps: PrepareDeps, requestId?: string): Promise<PreparedRequest> {
+export async function prepareCreate(raw: unknown, deps: PrepareDeps, caller: Caller = {}): Promise<PreparedRequest> {
   const body = validate(createResponseSchema, raw ?? {});
   if (body.moderation !== undefined && body.moderation !== null) throw new InvalidRequestError('The moderation parameter is not supported.', 'moderation', 'unsupported_parameter');
   if (body.background && body.store === false) {
@@ -51,23 +55,31 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, requestId?:
   const conversationId = conversationIdOf(body);
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
-  const input = await checkReferences(body, normalized, deps);
+  const input = await checkReferences(body, normalized, deps, caller);
   checkAppendable(input, { conversationId, store: body.store });
-  const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, requestId) : null;
+  const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, caller) : null;
   const response = newResponseObject(newId('response'), body, nowSeconds(), body.background ? 'queued' : 'in_progress', { conversationId, prompt });
   // Fail before any byte goes out: mapping rejects content the model server could not take.
   itemsToChatMessages(response.instructions, input, deps.registry.itemMappers());
-  return { body, include: body.include ?? [], input, tools, response, requestId };
+  const prepared: PreparedRequest = { body, include: body.include ?? [], input, tools, response, requestId: caller.requestId };
+  if (caller.principal) prepared.principal = caller.principal;
+  return prepared;
 }
 
 /** Model, previous response and item references: the checks that need a lookup. */
-async function checkReferences(body: Pick<CreateResponseBody, 'model' | 'previous_response_id'>, normalized: NormalizedInput[], deps: PrepareDeps): Promise<ResponseItem[]> {
+async function checkReferences(
+  body: Pick<CreateResponseBody, 'model' | 'previous_response_id'>,
+  normalized: NormalizedInput[],
+  deps: PrepareDeps,
+  caller: Caller,
+): Promise<ResponseItem[]> {
+  const project = callerProject(caller);
   if (body.model) await deps.catalog.resolve(body.model);
-  if (body.previous_response_id && !(await deps.store.exists(body.previous_response_id))) {
+  if (body.previous_response_id && !(await deps.store.exists(project, body.previous_response_id))) {
     throw new NotFoundError(`Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id', 'previous_response_not_found');
   }
   const refs = normalized.filter((n): n is Extract<NormalizedInput, { kind: 'reference' }> => n.kind === 'reference');
-  const found = await deps.store.findItems(refs.map((r) => r.id));
+  const found = await deps.store.findItems(project, refs.map((r) => r.id));
   return normalized.map((n) => {
     if (n.kind === 'item') return n.item;
     const item = found.get(n.id);
@@ -80,11 +92,12 @@ async function checkReferences(body: Pick<CreateResponseBody, 'model' | 'previou
 export async function prepareCount(
   body: Pick<CreateResponseBody, 'input' | 'previous_response_id' | 'conversation' | 'tools' | 'tool_choice'> & { model?: string | null },
   deps: PrepareDeps,
+  caller: Caller = {},
 ): Promise<{ input: ResponseItem[]; tools: ToolPlan; conversationId: string | null }> {
   const conversationId = conversationIdOf(body);
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
-  const input = await checkReferences({ model: body.model ?? '', previous_response_id: body.previous_response_id }, normalized, deps);
+  const input = await checkReferences({ model: body.model ?? '', previous_response_id: body.previous_response_id }, normalized, deps, caller);
   return { input, tools, conversationId };
 }
 
@@ -93,6 +106,7 @@ export function storedRequest(prepared: PreparedRequest): StoredRequest {
   const { input: _input, ...rest } = prepared.body;
   const stored: StoredRequest = { body: rest, include: prepared.include };
   if (prepared.requestId) stored.requestId = prepared.requestId;
+  if (prepared.principal) stored.principal = prepared.principal;
   return stored;
 }
 
@@ -102,7 +116,7 @@ export function storedRequest(prepared: PreparedRequest): StoredRequest {
  * checked), so a background run reads the prompt version the client was answered with.
  */
 export async function buildPlan(
-  args: { body: CreateResponseBody; include: readonly string[]; input: readonly ResponseItem[]; tools: ToolPlan; response: ResponseObject; requestId?: string },
+  args: { body: CreateResponseBody; include: readonly string[]; input: readonly ResponseItem[]; tools: ToolPlan; response: ResponseObject; requestId?: string; principal?: Principal },
   deps: PrepareDeps,
 ): Promise<RunPlan> {
   const context = await assembleContext(
@@ -113,7 +127,7 @@ export async function buildPlan(
       conversationId: args.response.conversation?.id ?? null,
       input: args.input,
     },
-    args.requestId,
+    { requestId: args.requestId, principal: args.principal },
   );
   return {
     response: args.response,

@@ -1,4 +1,4 @@
-import type { Database } from '@rgw/shared';
+import type { Database, Principal } from '@rgw/shared';
 import type { Kysely } from 'kysely';
 
 /** One pending conversation append (written by ResponseStore.finish). */
@@ -8,6 +8,8 @@ export interface PendingAppend {
   conversationId: string;
   items: unknown[];
   attempts: number;
+  /** Whom it is delivered as: the principal of the response that owes it (absent: the open default project). */
+  principal?: Principal;
 }
 
 /**
@@ -25,7 +27,7 @@ export class OutboxStore {
   async pending(conversationId: string): Promise<PendingAppend[]> {
     const rows = await this.db
       .selectFrom('response_outbox')
-      .select(['seq', 'response_id', 'conversation_id', 'items', 'attempts'])
+      .select(['seq', 'response_id', 'conversation_id', 'items', 'attempts', 'principal'])
       .where('conversation_id', '=', conversationId)
       .orderBy('seq')
       .execute();
@@ -35,11 +37,13 @@ export class OutboxStore {
       conversationId: r.conversation_id as string,
       items: JSON.parse(r.items as string) as unknown[],
       attempts: Number(r.attempts),
+      ...(r.principal ? { principal: JSON.parse(r.principal as string) as Principal } : {}),
     }));
   }
 
-  async hasPending(conversationId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('response_outbox').select('seq').where('conversation_id', '=', conversationId).limit(1).executeTakeFirst();
+  /** Whether the project's conversation has an append pending (another project's conversation never has). */
+  async hasPending(project: string, conversationId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('response_outbox').select('seq').where('project_id', '=', project).where('conversation_id', '=', conversationId).limit(1).executeTakeFirst();
     return Boolean(row);
   }
 

@@ -1,4 +1,4 @@
-import { withSeqColumn, type PortableMigration } from '@rgw/shared';
+import { DEFAULT_PROJECT_ID, withSeqColumn, type PortableMigration } from '@rgw/shared';
 
 /**
  * Tables of the responses service. A response row holds its own Response object (without output)
@@ -72,6 +72,19 @@ export const RESPONSE_MIGRATIONS: Record<string, PortableMigration> = {
         .execute();
       await db.schema.createIndex('response_outbox_by_conversation').on('response_outbox').columns(['conversation_id', 'seq']).execute();
       await db.schema.createIndex('response_outbox_by_response').on('response_outbox').column('response_id').execute();
+    },
+  }),
+  // Per-project isolation: every row belongs to the project of the response it is part of (rows from
+  // before keys existed belong to the open default). An outbox row also keeps the principal its
+  // append is delivered as. Lists and item references look within one project.
+  '005_responses_project': () => ({
+    up: async (db) => {
+      for (const table of ['responses', 'response_items', 'response_events', 'response_outbox']) {
+        await db.schema.alterTable(table).addColumn('project_id', 'text', (c) => c.notNull().defaultTo(DEFAULT_PROJECT_ID)).execute();
+      }
+      await db.schema.alterTable('response_outbox').addColumn('principal', 'text').execute();
+      await db.schema.createIndex('responses_project_listing').on('responses').columns(['project_id', 'deleted', 'seq']).execute();
+      await db.schema.createIndex('response_items_by_project_item').on('response_items').columns(['project_id', 'item_id']).execute();
     },
   }),
 };

@@ -1,4 +1,4 @@
-import { migrate, type Database } from '@rgw/shared';
+import { migrate, projectOf, type Database, type Principal } from '@rgw/shared';
 import { sql, type ExpressionBuilder, type Kysely, type QueryCreator, type Transaction } from 'kysely';
 import type { ResponseItem, ResponseObject, ResponseStatus, ResponseStreamEvent } from '../wire/response-types.js';
 import { RESPONSE_MIGRATIONS } from './response-migrations.js';
@@ -10,13 +10,28 @@ export interface StoredRequest {
   include: string[];
   /** The create request's x-request-id, so a background run's calls to other services can be traced to it. */
   requestId?: string;
+  /**
+   * Whom the response was created for: its row's project, and the principal a background run signs its
+   * calls to the other services with (absent: the open default project, as for rows from before keys).
+   */
+  principal?: Principal;
 }
 
 export interface ResponseRecord {
   response: ResponseObject;
   request: StoredRequest;
   deleted: boolean;
+  /** The project the response belongs to. */
+  project: string;
 }
+
+/**
+ * Which project's rows a read may see: a project id (every read on behalf of a client), or
+ * ANY_PROJECT for the process-internal work that acts for the row's own project (a background run,
+ * the reaper), which reaches a response by the id of its own job.
+ */
+export const ANY_PROJECT = Symbol('any project');
+export type ProjectScope = string | typeof ANY_PROJECT;
 
 /** Who runs a response and until when (ms since the epoch) that holds unless renewed. */
 export interface Lease {
@@ -28,10 +43,14 @@ export interface Lease {
 export interface OutboxRecord {
   conversationId: string;
   items: readonly unknown[];
+  /** Whom the append is delivered as (the response's principal; absent: the open default project). */
+  principal?: Principal;
 }
 
 /** What finishes a response in one write (see `finish`). */
 export interface FinishWrite {
+  /** The response's project (its output item rows carry it). */
+  project: string;
   /** Only when the stored status is one of these (a cancel or a takeover may have ended it meanwhile). */
   ifStatus: readonly ResponseStatus[];
   /** Output items not stored yet, at their positions from `from`. */
@@ -55,7 +74,11 @@ const LEGACY_HEARTBEAT_MS = 10_000;
 /** Postgres's limit (the wire protocol counts them in 16 bits). */
 const POSTGRES_PARAMS_PER_STATEMENT = 65_535;
 
-/** Responses, their items and their background event streams, in SQLite or Postgres. */
+/**
+ * Responses, their items and their background event streams, in SQLite or Postgres. Every row carries
+ * the project of its response; the reads a client's request makes take that project (another
+ * project's response, item or cursor is as unknown as one that never existed).
+ */
 export class ResponseStore {
   constructor(private readonly database: Database) {}
 
@@ -71,10 +94,13 @@ export class ResponseStore {
    * Stores a response with its own input items, whatever output it already has and its first stream
    * events (a background response's `response.created`), atomically. On Postgres that is one
    * statement (data-modifying CTEs commit all or nothing) rather than BEGIN, an insert per table and
-   * COMMIT: every round trip to the server is on the path of the reply.
+   * COMMIT: every round trip to the server is on the path of the reply. The project is the request's
+   * principal's.
    */
   async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = [], lease?: Lease): Promise<void> {
+    const project = projectOf(request);
     const row = {
+      project_id: project,
       owner: lease?.owner ?? null,
       lease_until: lease?.until ?? null,
       id: response.id,
@@ -87,9 +113,9 @@ export class ResponseStore {
       body: JSON.stringify({ ...response, output: [] }),
       request: JSON.stringify(request),
     };
-    const items = [...itemRows(response.id, 'input', input, 0), ...itemRows(response.id, 'output', response.output, 0)];
-    const eventRows = events.map((event) => eventRow(response.id, event));
-    const params = 11 + items.length * 5 + eventRows.length * 3;
+    const items = [...itemRows(project, response.id, 'input', input, 0), ...itemRows(project, response.id, 'output', response.output, 0)];
+    const eventRows = events.map((event) => eventRow(project, response.id, event));
+    const params = 12 + items.length * 6 + eventRows.length * 4;
     if (this.database.dialect === 'postgres' && params <= POSTGRES_PARAMS_PER_STATEMENT) {
       const inserts = (
         [
@@ -124,13 +150,13 @@ export class ResponseStore {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async addOutputItem(responseId: string, position: number, item: ResponseItem): Promise<void> {
-    await insertItems(this.db, responseId, 'output', [item], position);
+  async addOutputItem(project: string, responseId: string, position: number, item: ResponseItem): Promise<void> {
+    await insertItems(this.db, project, responseId, 'output', [item], position);
   }
 
   /** Output items from `position` on (a running foreground response's completed items, saved in case its process dies). */
-  async addOutputItems(responseId: string, position: number, items: readonly { id: string }[]): Promise<void> {
-    await insertItems(this.db, responseId, 'output', items, position);
+  async addOutputItems(project: string, responseId: string, position: number, items: readonly { id: string }[]): Promise<void> {
+    await insertItems(this.db, project, responseId, 'output', items, position);
   }
 
   /**
@@ -141,20 +167,29 @@ export class ResponseStore {
    */
   async finish(response: ResponseObject, write: FinishWrite): Promise<boolean> {
     const body = JSON.stringify({ ...response, output: [] });
-    const items = write.output ? itemRows(response.id, 'output', write.output.items, write.output.from) : [];
-    const outbox = write.outbox && { response_id: response.id, conversation_id: write.outbox.conversationId, items: JSON.stringify(write.outbox.items), attempts: 0, next_attempt_at: 0 };
+    const items = write.output ? itemRows(write.project, response.id, 'output', write.output.items, write.output.from) : [];
+    const outbox = write.outbox && {
+      project_id: write.project,
+      principal: write.outbox.principal ? JSON.stringify(write.outbox.principal) : null,
+      response_id: response.id,
+      conversation_id: write.outbox.conversationId,
+      items: JSON.stringify(write.outbox.items),
+      attempts: 0,
+      next_attempt_at: 0,
+    };
     if (this.database.dialect === 'postgres') {
       const { rows } = await sql<{ n: string }>`
         with updated as (
           update responses set status = ${response.status}, body = ${body}, lease_until = null
           where id = ${response.id} and status in (${sql.join([...write.ifStatus])}) returning id
         ), stored_items as (
-          insert into response_items (response_id, item_id, kind, position, body)
-          select updated.id, v.item_id, v.kind, v.position, v.body from updated, jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
+          insert into response_items (project_id, response_id, item_id, kind, position, body)
+          select ${write.project}::text, updated.id, v.item_id, v.kind, v.position, v.body from updated, jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
             as v(item_id text, kind text, position int, body text)
         ), stored_outbox as (
-          insert into response_outbox (response_id, conversation_id, items, attempts, next_attempt_at)
-          select updated.id, ${outbox?.conversation_id ?? null}::text, ${outbox?.items ?? null}::text, 0, 0 from updated where ${outbox ? 1 : 0} = 1
+          insert into response_outbox (project_id, principal, response_id, conversation_id, items, attempts, next_attempt_at)
+          select ${write.project}::text, ${outbox?.principal ?? null}::text, updated.id, ${outbox?.conversation_id ?? null}::text, ${outbox?.items ?? null}::text, 0, 0
+          from updated where ${outbox ? 1 : 0} = 1
         )
         select count(*) as n from updated`.execute(this.db);
       return Number(rows[0]?.n) > 0;
@@ -226,12 +261,12 @@ export class ResponseStore {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async get(id: string, opts: { includeDeleted?: boolean } = {}): Promise<ResponseRecord | undefined> {
-    const row = await this.db.selectFrom('responses').select(['body', 'request', 'deleted']).where('id', '=', id).executeTakeFirst();
+  async get(scope: ProjectScope, id: string, opts: { includeDeleted?: boolean } = {}): Promise<ResponseRecord | undefined> {
+    const row = await this.responses(scope).select(['body', 'request', 'deleted', 'project_id']).where('id', '=', id).executeTakeFirst();
     if (!row || (row.deleted && !opts.includeDeleted)) return undefined;
     const response = JSON.parse(row.body as string) as ResponseObject;
     response.output = await this.items(id, 'output');
-    return { response, request: JSON.parse(row.request as string) as StoredRequest, deleted: Boolean(row.deleted) };
+    return { response, request: JSON.parse(row.request as string) as StoredRequest, deleted: Boolean(row.deleted), project: row.project_id as string };
   }
 
   async status(id: string): Promise<ResponseStatus | undefined> {
@@ -239,8 +274,8 @@ export class ResponseStore {
     return row?.status as ResponseStatus | undefined;
   }
 
-  async exists(id: string): Promise<boolean> {
-    const row = await this.db.selectFrom('responses').select('id').where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+  async exists(project: string, id: string): Promise<boolean> {
+    const row = await this.responses(project).select('id').where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
     return Boolean(row);
   }
 
@@ -251,12 +286,13 @@ export class ResponseStore {
 
   /**
    * The input and output items of a response and all its predecessors, oldest first: the stored
-   * context a `previous_response_id` continues. One recursive query walks the chain.
+   * context a `previous_response_id` continues. One recursive query walks the chain, from a response
+   * of the project (its predecessors are the same project's: a link is only ever made within one).
    */
-  async chainItems(responseId: string): Promise<ResponseItem[]> {
+  async chainItems(project: string, responseId: string): Promise<ResponseItem[]> {
     const { rows } = await sql<{ body: string }>`
       with recursive chain(id, prev, depth) as (
-        select id, previous_response_id, 0 from responses where id = ${responseId}
+        select id, previous_response_id, 0 from responses where id = ${responseId} and project_id = ${project}
         union all
         select r.id, r.previous_response_id, c.depth + 1 from responses r join chain c on r.id = c.prev
       )
@@ -265,8 +301,8 @@ export class ResponseStore {
     return rows.map((r) => JSON.parse(r.body) as ResponseItem);
   }
 
-  /** Stored items by id (for `item_reference`), from responses the client has not deleted. */
-  async findItems(ids: readonly string[]): Promise<Map<string, ResponseItem>> {
+  /** Stored items by id (for `item_reference`), from the project's responses the client has not deleted. */
+  async findItems(project: string, ids: readonly string[]): Promise<Map<string, ResponseItem>> {
     const out = new Map<string, ResponseItem>();
     const unique = [...new Set(ids)];
     // Chunked: SQLite caps the number of bound parameters per statement.
@@ -275,7 +311,9 @@ export class ResponseStore {
         .selectFrom('response_items as i')
         .innerJoin('responses as r', 'r.id', 'i.response_id')
         .select(['i.item_id', 'i.body'])
+        .where('i.project_id', '=', project)
         .where('i.item_id', 'in', unique.slice(i, i + PARAMS_PER_STATEMENT))
+        .where('r.project_id', '=', project)
         .where('r.deleted', '=', 0)
         .execute();
       for (const r of rows) out.set(r.item_id as string, JSON.parse(r.body as string) as ResponseItem);
@@ -284,11 +322,11 @@ export class ResponseStore {
   }
 
   /** A page of responses (without deleted ones), `limit + 1` rows to tell `has_more`; undefined when a cursor names no response. */
-  async list(page: PageQuery & { model?: string }): Promise<ResponseObject[] | undefined> {
-    let q = this.db.selectFrom('responses').select(['id', 'body']).where('deleted', '=', 0);
+  async list(project: string, page: PageQuery & { model?: string }): Promise<ResponseObject[] | undefined> {
+    let q = this.responses(project).select(['id', 'body']).where('deleted', '=', 0);
     if (page.model) q = q.where('model', '=', page.model);
     for (const [cursor, op] of cursorBounds(page)) {
-      const row = await this.db.selectFrom('responses').select('seq').where('id', '=', cursor).where('deleted', '=', 0).executeTakeFirst();
+      const row = await this.responses(project).select('seq').where('id', '=', cursor).where('deleted', '=', 0).executeTakeFirst();
       if (!row) return undefined;
       q = q.where('seq', op, row.seq);
     }
@@ -304,10 +342,11 @@ export class ResponseStore {
   }
 
   /** A page of a response's own input items; undefined when a cursor names no item of it. */
-  async listInputItems(responseId: string, page: PageQuery): Promise<ResponseItem[] | undefined> {
-    let q = this.db.selectFrom('response_items').select('body').where('response_id', '=', responseId).where('kind', '=', 'input');
+  async listInputItems(project: string, responseId: string, page: PageQuery): Promise<ResponseItem[] | undefined> {
+    const items = () => this.db.selectFrom('response_items').where('project_id', '=', project);
+    let q = items().select('body').where('response_id', '=', responseId).where('kind', '=', 'input');
     for (const [cursor, op] of cursorBounds(page)) {
-      const row = await this.db.selectFrom('response_items').select('position').where('response_id', '=', responseId).where('kind', '=', 'input').where('item_id', '=', cursor).executeTakeFirst();
+      const row = await items().select('position').where('response_id', '=', responseId).where('kind', '=', 'input').where('item_id', '=', cursor).executeTakeFirst();
       if (!row) return undefined;
       q = q.where('position', op, row.position);
     }
@@ -315,8 +354,8 @@ export class ResponseStore {
     return rows.map((r) => JSON.parse(r.body as string) as ResponseItem);
   }
 
-  async appendEvent(responseId: string, event: ResponseStreamEvent): Promise<void> {
-    await insertEvent(this.db, responseId, event);
+  async appendEvent(project: string, responseId: string, event: ResponseStreamEvent): Promise<void> {
+    await this.db.insertInto('response_events').values(eventRow(project, responseId, event)).execute();
   }
 
   async eventsAfter(responseId: string, after: number, limit = 500): Promise<ResponseStreamEvent[]> {
@@ -346,11 +385,18 @@ export class ResponseStore {
 
   /**
    * Deletes a response. One that later responses still build on stays as a hidden tombstone (its
-   * items keep their context intact) and goes once its last successor is gone. False when unknown.
+   * items keep their context intact) and goes once its last successor is gone. False when unknown (or
+   * another project's).
    */
-  async delete(id: string): Promise<boolean> {
+  async delete(project: string, id: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('responses').select(['previous_response_id']).where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+      const row = await tx
+        .selectFrom('responses')
+        .select(['previous_response_id'])
+        .where('project_id', '=', project)
+        .where('id', '=', id)
+        .where('deleted', '=', 0)
+        .executeTakeFirst();
       if (!row) return false;
       if (await hasSuccessors(tx, id)) {
         await tx.updateTable('responses').set({ deleted: 1 }).where('id', '=', id).execute();
@@ -369,18 +415,24 @@ export class ResponseStore {
       return true;
     });
   }
+
+  /** The responses rows a read in `scope` may see. */
+  private responses(scope: ProjectScope) {
+    const q = this.db.selectFrom('responses');
+    return scope === ANY_PROJECT ? q : q.where('project_id', '=', scope);
+  }
 }
 
-async function insertItems(db: Db, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
-  await insertRows(db, 'response_items', itemRows(responseId, kind, items, firstPosition));
+async function insertItems(db: Db, project: string, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
+  await insertRows(db, 'response_items', itemRows(project, responseId, kind, items, firstPosition));
 }
 
-function itemRows(responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number) {
-  return items.map((item, i) => ({ response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
+function itemRows(project: string, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number) {
+  return items.map((item, i) => ({ project_id: project, response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
 }
 
-function eventRow(responseId: string, event: ResponseStreamEvent) {
-  return { response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) };
+function eventRow(project: string, responseId: string, event: ResponseStreamEvent) {
+  return { project_id: project, response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) };
 }
 
 /** Multi-row inserts, chunked: SQLite caps the number of bound parameters per statement. */
@@ -396,10 +448,6 @@ function cursorBounds(page: PageQuery): [string, '<' | '>'][] {
   if (page.after) out.push([page.after, page.order === 'desc' ? '<' : '>']);
   if (page.before) out.push([page.before, page.order === 'desc' ? '>' : '<']);
   return out;
-}
-
-async function insertEvent(db: Db, responseId: string, event: ResponseStreamEvent): Promise<void> {
-  await db.insertInto('response_events').values(eventRow(responseId, event)).execute();
 }
 
 /** An `in_progress` row's lease ran out (rows from before leases: their heartbeat is stale). */
