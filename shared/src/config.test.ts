@@ -7,7 +7,7 @@ import { loadConfig, parseSize } from './config.js';
 describe('loadConfig', () => {
   it('has the documented defaults with an empty environment', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8321, host: '0.0.0.0', bodyLimitBytes: 50 * 1024 * 1024, providers: [], serviceUrls: {}, modelCacheTtlMs: 60_000 });
+    expect(c).toMatchObject({ port: 8321, host: '127.0.0.1', bodyLimitBytes: 50 * 1024 * 1024, providers: [], serviceUrls: {}, modelCacheTtlMs: 60_000 });
     expect(c.databaseUrl).toBeUndefined();
   });
 
