@@ -35,6 +35,9 @@ export default async function setup(project: TestProject) {
     CONFIG_FILE: configFile,
     BODY_LIMIT: '2mb',
     SHUTDOWN_TIMEOUT_MS: '3000',
+    // Keys required: two static projects (context.ts calls with test-key), and the admin API.
+    API_KEYS: 'test-key,test-key-b',
+    ADMIN_API_KEY: 'test-admin-key',
   };
   const running: RunningPlatform[] = [];
   const stopAll = async () => {
