@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 /**
  * The one process launcher: starts entry points with tsx and the platform's topologies from the
  * service manifest. Used by the integration harness (test/support), the bench and
  * `npm run start:distributed`; never by production code paths.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
