@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { AuthenticationError, PermissionDeniedError, RateLimitError } from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, TEST_KEY, TEST_KEY_B } from '../support/auth.js';
+import { ADMIN_KEY, staticProjectOf, TEST_KEY, TEST_KEY_B } from '../support/auth.js';
 import { openai, platforms } from '../support/context.js';
 import { errorOf } from '../support/errors.js';
 import { REPO_ROOT, spawnTs, waitHealthy, type ManagedProcess } from '../support/process-harness.js';
 
 const chat = { model: 'mock-model', messages: [{ role: 'user' as const, content: 'hello' }] };
-const projectOf = (key: string) => `proj_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 
 /** The admin API, as a curl user calls it. */
 async function admin(origin: string, method: string, path: string, body?: unknown, key = ADMIN_KEY) {
@@ -138,7 +136,7 @@ describe.each(platforms)('API keys ($mode)', (p) => {
     await openai(p, { apiKey: TEST_KEY_B }).chat.completions.create(chat, { headers: forged });
     const rows = (await admin(p.origin, 'GET', '/usage')).body.data as any[];
     expect(rows.some((r) => r.project_id === 'proj_forged')).toBe(false);
-    expect(rows.some((r) => r.project_id === projectOf(TEST_KEY_B) && r.model === 'mock-model')).toBe(true);
+    expect(rows.some((r) => r.project_id === staticProjectOf(TEST_KEY_B) && r.model === 'mock-model')).toBe(true);
   });
 
   it.runIf(p.mode === 'distributed')('refuses a call straight to a service port without the internal credential', async () => {

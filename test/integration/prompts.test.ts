@@ -2,7 +2,7 @@ import LlamaStackClient, { APIError, BadRequestError, NotFoundError } from 'llam
 import { describe, expect, it } from 'vitest';
 import { platforms } from '../support/context.js';
 import { errorOf as rejection } from '../support/errors.js';
-import { authFetch } from '../support/auth.js';
+import { authFetch, TEST_KEY } from '../support/auth.js';
 
 const PROMPT_ID = /^pmpt_[0-9a-f]{48}$/;
 const UNKNOWN_ID = `pmpt_${'0'.repeat(48)}`;
@@ -13,7 +13,7 @@ function envelope(err: APIError): { message: string; type: string; param: string
 }
 
 describe.each(platforms)('prompts through llama-stack-client ($mode)', (p) => {
-  const client = new LlamaStackClient({ baseURL: p.origin, maxRetries: 0 });
+  const client = new LlamaStackClient({ baseURL: p.origin, apiKey: TEST_KEY, maxRetries: 0 });
 
   it('creates version 1 as the default and retrieves it', async () => {
     const created = await client.prompts.create({ prompt: 'Hello {{name}}, welcome to {{ place }}.', variables: ['name', 'place'] });

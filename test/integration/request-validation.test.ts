@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { BadRequestError, NotFoundError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { openai, platforms } from '../support/context.js';
-import { authFetch } from '../support/auth.js';
+import { authFetch, TEST_KEY } from '../support/auth.js';
 
 type ErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
 
@@ -105,7 +105,7 @@ describe.each(platforms)('request validation ($mode)', (p) => {
       let data = '';
       socket.on('error', reject);
       socket.on('connect', () =>
-        socket.write(`POST /v1/conversations HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: 60000000\r\n\r\n{}`),
+        socket.write(`POST /v1/conversations HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${TEST_KEY}\r\nContent-Length: 60000000\r\n\r\n{}`),
       );
       socket.on('data', (chunk) => {
         data += chunk.toString('utf8');

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { TEST_INTERNAL_TOKEN } from './auth.js';
 import { MockModelServer } from './mock-model-server.js';
 import { distributedUnavailable, startDistributed, startEmbedded, type PlatformInfo, type RunningPlatform } from './platform-harness.js';
 import { REPO_ROOT } from './process-harness.js';
@@ -38,6 +39,8 @@ export default async function setup(project: TestProject) {
     // Keys required: two static projects (context.ts calls with test-key), and the admin API.
     API_KEYS: 'test-key,test-key-b',
     ADMIN_API_KEY: 'test-admin-key',
+    // Known to the tests (test/support/auth.ts), which sign internal calls with it; the same in every process.
+    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
   };
   const running: RunningPlatform[] = [];
   const stopAll = async () => {

@@ -78,13 +78,14 @@ export class Gatekeeper {
 
   /**
    * The principal of a request. A principal signed with the internal token (a call from one of our
-   * services) is taken as is; every other `x-rgw-` header is removed before anything else reads the
-   * request, so a client can never pass one on. Throws the 401 when a key is required and missing or wrong.
+   * services) is taken as is, with its other internal headers; from anyone else every `x-rgw-` header
+   * is removed before anything else reads the request, so a client can never pass one on. Throws the 401 when a key is required and missing or wrong.
    */
   async authenticate(req: IncomingMessage): Promise<{ principal: Principal; internal: boolean }> {
     const internal = this.internalToken ? verifyPrincipal(req.headers, this.internalToken) : undefined;
-    stripInternalHeaders(req.headers);
+    // Our own services' internal headers (e.g. x-rgw-idempotent-append) pass with their signed call.
     if (internal) return { principal: internal, internal: true };
+    stripInternalHeaders(req.headers);
     if (!this.keysRequired) return { principal: OPEN, internal: false };
     const key = presentedKey(req.headers);
     if (!key) throw missingKey();
