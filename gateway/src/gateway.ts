@@ -149,9 +149,6 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     // still sending is drained for a moment so the reply reaches it (closing at once would reset the
     // connection under a client that is still writing), then the connection is cut.
     lingerAfterEarlyAnswer(req, res);
-    // A body still on its way (answered before it was read: 413, 401, 429): this connection cannot
-    // carry another request, and the client is told so.
-    if (!req.complete) res.shouldKeepAlive = false;
     sendError(res, apiError);
   };
 
