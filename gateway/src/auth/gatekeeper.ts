@@ -108,8 +108,15 @@ export class Gatekeeper {
   }
 
   /** Admits a request against its rate limits; resolves to the x-ratelimit-* headers of the reply. */
-  admit(caller: Caller): Promise<Record<string, string>> {
-    return this.limiter.admit(caller.principal, caller.estimate);
+  async admit(caller: Caller): Promise<Record<string, string>> {
+    try {
+      return await this.limiter.admit(caller.principal, caller.estimate);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      // The counters (Redis) are away: serving unlimited for a while beats refusing every caller.
+      this.platform.logger.warn({ err: (err as Error).message }, 'rate limit counters unavailable; request admitted');
+      return {};
+    }
   }
 
   /** 403 when the key may not use `model` (plain or provider-qualified id). */
