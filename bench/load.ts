@@ -10,6 +10,8 @@ export interface Probe {
   body: Buffer;
   /** For streams: true once the text received so far holds the first content delta. */
   firstDelta?: (received: string) => boolean;
+  /** Extra request headers (e.g. the API key). */
+  headers?: Record<string, string>;
 }
 
 export interface Timing {
@@ -20,8 +22,8 @@ export interface Timing {
   ttfdMs?: number;
 }
 
-export function probe(origin: string, path: string, body: unknown, firstDelta?: Probe['firstDelta']): Probe {
-  return { url: new URL(path, origin), body: Buffer.from(JSON.stringify(body)), firstDelta };
+export function probe(origin: string, path: string, body: unknown, firstDelta?: Probe['firstDelta'], headers?: Record<string, string>): Probe {
+  return { url: new URL(path, origin), body: Buffer.from(JSON.stringify(body)), firstDelta, headers };
 }
 
 /** Sends one POST and reads the whole reply, timing it (and its first delta when asked). */
@@ -30,7 +32,7 @@ export function send(p: Probe): Promise<Timing> {
     const started = performance.now();
     const req = http.request(
       p.url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': p.body.length } },
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': p.body.length, ...p.headers } },
       (res) => {
         let ttfdMs: number | undefined;
         let received = '';

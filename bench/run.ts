@@ -3,6 +3,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { distributedUnavailable } from '../test/support/platform-harness.js';
 import { REPO_ROOT } from '../test/support/process-harness.js';
+import { authSection, KEYED_ENV } from './auth-section.js';
 import { chatSections, type Relay } from './chat-sections.js';
 import { closeAgent } from './load.js';
 import { startDistributed, startEmbedded, spawnEntry, waitReady, LOG_DIR } from './processes.js';
@@ -63,6 +64,10 @@ async function main() {
     await chatSections({ url: mock.url, pid: mock.child.pid }, relays, print);
   }
   if (SETTINGS.only.includes('4')) await responsesSection(mock, embedded, 2, print);
+  if (SETTINGS.only.includes('5')) {
+    const keyed = await started(startEmbedded({ ...env, ...KEYED_ENV }, prof('keyed-gateway')));
+    await authSection(embedded, keyed, print);
+  }
   // Everything but the mock goes before distributed mode starts: spare CPU is scarce on a small machine.
   while (cleanup.length > 1) await cleanup.pop()!();
   if (SETTINGS.cpuProf) console.log(`\nCPU profiles (main thread = *.0.001.cpuprofile) in ${profDir}; summarise with bench/profile-summary.ts`);

@@ -10,7 +10,7 @@ export const SETTINGS = {
   rounds: num('BENCH_ROUNDS', 2),
   concurrency: num('BENCH_CONCURRENCY', 32),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
-  only: (process.env.BENCH_ONLY ?? '1,2,3,4').split(',').map((s) => s.trim()),
+  only: (process.env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => s.trim()),
   distributed: process.env.BENCH_DISTRIBUTED ?? 'auto',
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   bare: process.env.BENCH_BARE !== '0',

@@ -3,6 +3,7 @@
  * service manifest. Used by the integration harness (test/support), the bench and
  * `npm run start:distributed`; never by production code paths.
  */
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -161,6 +162,9 @@ export interface TopologyOptions extends SpawnOptions {
 /** Starts the distributed topology (`env` goes to every process) and waits until the gateway is healthy. */
 export async function startDistributedTopology(env: Record<string, string>, opts: TopologyOptions = {}): Promise<StartedTopology> {
   const { namePrefix = '', ports = 'free', manifest = SERVICE_MANIFEST, ...spawnOpts } = opts;
+  // One internal credential for every process: the gateway signs who is calling with it, and each
+  // service refuses a request without it (a call straight to its port).
+  env = env.INTERNAL_TOKEN ? env : { ...env, INTERNAL_TOKEN: randomBytes(32).toString('base64url') };
   const servicePorts = new Map<string, number>();
   for (const spec of manifest) servicePorts.set(spec.name, ports === 'free' ? await freePort() : spec.defaultPort);
   const gatewayPort = opts.gatewayPort ?? (ports === 'free' ? await freePort() : GATEWAY_DEFAULT_PORT);

@@ -15,6 +15,9 @@ import {
   sendError,
   lingerAfterEarlyAnswer,
   serviceForPath,
+  signPrincipal,
+  stripInternalHeaders,
+  keysConfigured,
   toApiError,
   type Config,
   type Logger,
@@ -25,6 +28,9 @@ import {
   type ServiceInstance,
   type ServiceSpec,
 } from '@rgw/shared';
+import { randomBytes } from 'node:crypto';
+import { adminRoutes } from './auth/admin-routes.js';
+import { Gatekeeper, estimateTokens, type Caller } from './auth/gatekeeper.js';
 import { chatCompletions, type PassThroughContext } from './inference/pass-through.js';
 import { embeddings } from './inference/embeddings.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -50,7 +56,11 @@ export interface GatewayServices {
   options?: Readonly<Record<string, unknown>>;
 }
 
-type InferenceHandler = (req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string) => Promise<void>;
+type InferenceHandler = (req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string, caller: Caller) => Promise<void>;
+
+/** Answered without a key: orchestrators and monitors call them. */
+const PROBES = new Set(['/health', '/v1/health', '/livez', '/readyz', '/metrics']);
+const ADMIN_PREFIX = '/v1/organization';
 
 // Served by the gateway itself on a bare node:http path: Express routing and middleware would cost
 // the hot inference path more than the whole proxy hop (see bench/).
@@ -64,18 +74,24 @@ const INFERENCE: Record<string, InferenceHandler> = {
  * other one is created here and mounted in-process, so one process with no URLs is the embedded
  * platform. Workers run here too unless WORKERS=external.
  */
-export async function startGateway(config: Config, opts: { logger?: Logger; services?: GatewayServices } = {}): Promise<Gateway> {
+export async function startGateway(givenConfig: Config, opts: { logger?: Logger; services?: GatewayServices } = {}): Promise<Gateway> {
   const services: GatewayServices = opts.services ?? { manifest: SERVICE_MANIFEST, factories: SERVICE_FACTORIES };
   checkManifest(services.manifest);
   checkFactories(services.manifest, services.factories);
-  const placements = placeServices(services.manifest, { serviceUrls: config.serviceUrls, workers: config.workers });
+  const placements = placeServices(services.manifest, { serviceUrls: givenConfig.serviceUrls, workers: givenConfig.workers });
+  const config = withInternalToken(givenConfig, placements);
+  const keysRequired = keysConfigured(config);
+  // Open (no key) listens on loopback unless HOST says otherwise.
+  const host = keysRequired || config.hostExplicit ? config.host : '127.0.0.1';
   const routes = routesOf(services.manifest);
   let url = '';
   const platform = await createPlatform(config, 'gateway', { logger: opts.logger, gatewayUrl: () => url });
   const logger = platform.logger;
   const instances: ServiceInstance[] = [];
   const mounts: Record<string, RequestListener> = {};
+  let gate: Gatekeeper;
   try {
+    gate = await Gatekeeper.create(platform);
     for (const { spec, placement, url: remote } of placements) {
       if (placement === 'external') continue;
       if (placement === 'proxied') {
@@ -95,6 +111,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     }
   } catch (err) {
     for (const instance of instances) await instance.close?.().catch(() => {});
+    await (gate! as Gatekeeper | undefined)?.close().catch(() => {});
     await platform.close();
     throw err;
   }
@@ -105,6 +122,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
   app.use(requestContext(logger));
   app.use(healthRoutes(platform, placements));
   app.use(modelsRoutes(platform.catalog));
+  app.use(adminRoutes(gate, config.bodyLimitBytes));
   app.use(notFoundHandler);
   app.use(errorMiddleware(logger));
 
@@ -113,6 +131,7 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     bodyLimitBytes: config.bodyLimitBytes,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     upstreamMaxBodyBytes: config.upstreamMaxBodyBytes,
+    gate,
   };
 
   /** The one error path of the inference handlers: the envelope, or nothing when nobody is left to answer. */
@@ -133,28 +152,60 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
     sendError(res, apiError);
   };
 
+  /** A request refused before it reached its handler (401, 403, 429): answered with the body still unread. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, err: unknown, path: string) => {
+    const requestId = assignRequestId(req, res);
+    failInference(req, res, err, requestId, path);
+  };
+
   const handler: RequestListener = (req, res) => {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    if (PROBES.has(path)) {
+      stripInternalHeaders(req.headers);
+      return app(req, res);
+    }
+    if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) {
+      gate.authenticateAdmin(req).then(() => app(req, res), (err) => refuse(req, res, err, path));
+      return;
+    }
     const inference = req.method === 'POST' ? INFERENCE[path] : undefined;
     if (inference) {
       const requestId = assignRequestId(req, res);
       const started = process.hrtime.bigint();
-      inference(req, res, inferenceCtx, requestId).then(
+      // Key (one hash and a map lookup), rate limits, then the handler: no database round trip.
+      const run = async () => {
+        const { principal, internal } = await gate.authenticate(req);
+        const caller: Caller = { principal, estimate: estimateTokens(req) };
+        if (!internal) setHeaders(res, await gate.admit(caller));
+        await inference(req, res, inferenceCtx, requestId, caller);
+      };
+      run().then(
         () => logger.info({ reqId: requestId, method: 'POST', url: path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
         (err) => failInference(req, res, err, requestId, path),
       );
       return;
     }
     const service = serviceForPath(path, routes);
-    if (service) return mounts[service]!(req, res);
-    app(req, res);
+    gate.authenticate(req).then(async ({ principal, internal }) => {
+      // Calls our own services make on a client's behalf were counted when the client's request was.
+      if (!internal) setHeaders(res, await gate.admit({ principal, estimate: 0 }));
+      if (!service) return app(req, res);
+      // Who is calling, signed, for the service (mounted here or behind the proxy) to act for.
+      if (config.internalToken) Object.assign(req.headers, signPrincipal(principal, config.internalToken));
+      mounts[service]!(req, res);
+    }).catch((err) => refuse(req, res, err, path));
   };
 
-  const server = await listen(handler, config.port, config.host, config);
+  const server = await listen(handler, config.port, host, config);
   url = server.url;
   for (const instance of instances) await instance.start?.();
+  await gate.start();
+  if (!keysRequired) {
+    if (isLoopback(host)) logger.info({ host }, 'no API key configured: the platform is open to every caller, so it listens on loopback only (set API_KEYS or ADMIN_API_KEY to require keys)');
+    else logger.warn({ host }, `OPEN ON A NON-LOOPBACK ADDRESS: no API key is configured and HOST=${host} was asked for, so anyone who reaches this port can use the model servers and read every stored object`);
+  }
   // Says which service runs where, so a service that was meant to be proxied but is mounted shows.
   logger.info(
     { url, mounted: names('mounted'), proxied: Object.fromEntries(placements.filter((p) => p.url).map((p) => [p.spec.name, p.url])), workers: { inProcess: names('in-process'), external: names('external') } },
@@ -174,7 +225,33 @@ export async function startGateway(config: Config, opts: { logger?: Logger; serv
       (closing ??= (async () => {
         await server.close(config.shutdownTimeoutMs);
         for (const instance of instances) await instance.close?.().catch((err) => logger.error({ err }, 'service close failed'));
+        await gate.close().catch((err) => logger.error({ err }, 'usage flush failed'));
         await platform.close();
       })()),
   };
+}
+
+function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * With keys required, services verify a principal signed with the internal token. Embedded, one is
+ * made up at start when none is configured (every verifier is in this process); a service or worker
+ * in another process must share it, so a gateway with keys, other processes and no INTERNAL_TOKEN
+ * would refuse every call and does not start.
+ */
+function withInternalToken(config: Config, placements: PlacedService[]): Config {
+  if (config.internalToken || !keysConfigured(config)) return config;
+  const remote = placements.filter((p) => p.placement === 'proxied' || p.placement === 'external').map((p) => p.spec.name);
+  if (remote.length) {
+    throw new Error(
+      `API keys are configured and ${remote.join(', ')} run${remote.length === 1 ? 's' : ''} in other processes, but INTERNAL_TOKEN is not set: set the same INTERNAL_TOKEN (a long random secret) for the gateway and every service`,
+    );
+  }
+  return { ...config, internalToken: randomBytes(32).toString('base64url') };
 }

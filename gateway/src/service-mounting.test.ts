@@ -57,6 +57,24 @@ describe('the gateway runs what the manifest lists', () => {
     expect(events.slice(-2)).toEqual(['echo closed', 'indexer closed']);
   });
 
+  it('refuses to start with keys, a service in another process and no INTERNAL_TOKEN', async () => {
+    const { services } = dummyServices();
+    await expect(startGateway(config({ API_KEYS: 'some-key-1', WORKERS: 'external' }), { logger, services })).rejects.toThrow(/INTERNAL_TOKEN is not set/);
+  });
+
+  it('with keys and everything in-process, makes an internal token up and requires a key on every route but the probes', async () => {
+    const { services } = dummyServices();
+    const gateway = await startGateway(config({ API_KEYS: 'some-key-1' }), { logger, services });
+    try {
+      expect(gateway.platform.config.internalToken).toMatch(/^[\w-]{40,}$/);
+      expect((await fetch(`${gateway.url}/v1/echo`)).status).toBe(401);
+      expect(await (await fetch(`${gateway.url}/v1/echo`, { headers: { authorization: 'Bearer some-key-1' } })).json()).toEqual({ greeting: 'hi' });
+      expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('WORKERS=external: the worker runs elsewhere, so the gateway does not even create it', async () => {
     const { events, services } = dummyServices();
     const gateway = await startGateway(config({ WORKERS: 'external' }), { logger, services });

@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseSize } from './config.js';
+import { keysConfigured, loadConfig, parseSize } from './config.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults with an empty environment', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8321, host: '0.0.0.0', bodyLimitBytes: 50 * 1024 * 1024, providers: [], serviceUrls: {}, modelCacheTtlMs: 60_000 });
+    expect(c).toMatchObject({ port: 8321, host: '127.0.0.1', bodyLimitBytes: 50 * 1024 * 1024, providers: [], serviceUrls: {}, modelCacheTtlMs: 60_000 });
     expect(c.databaseUrl).toBeUndefined();
   });
 
@@ -20,6 +20,23 @@ describe('loadConfig', () => {
     expect(c.providers[0]).toMatchObject({ baseUrl: 'http://localhost:11434/v1', apiKey: 'k', listModels: true });
     expect(c.providers[1]).toMatchObject({ apiKey: 'secret', models: ['llama'] });
     expect(c.serviceUrls).toEqual({ prompts: 'http://prompts:8324', responses: 'http://r:1' });
+  });
+
+  it('reads API keys, projects of the file, limits, and picks the listening address by whether keys are required', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'auth:\n  projects:\n    - id: team-a\n      rpm: 60\n      keys:\n        - key: ${TEAM_KEY}\n          models: [m1]\n');
+    const c = loadConfig({ CONFIG_FILE: file, TEAM_KEY: 'team-a-secret', API_KEYS: 'k1-secret, k2-secret', RATE_LIMIT_RPM: '10' });
+    expect(c.apiKeys).toEqual(['k1-secret', 'k2-secret']);
+    expect(c.authProjects).toEqual([{ id: 'team-a', rpm: 60, keys: [{ key: 'team-a-secret', models: ['m1'] }] }]);
+    expect(c.defaultKeyLimits).toEqual({ rpm: 10, tpm: undefined });
+    expect(keysConfigured(c)).toBe(true);
+    expect(c).toMatchObject({ host: '0.0.0.0', hostExplicit: false });
+    expect(loadConfig({ ADMIN_API_KEY: 'admin' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ INTERNAL_TOKEN: 't' }).host).toBe('0.0.0.0'); // a service behind the gateway
+    expect(loadConfig({ HOST: '0.0.0.0' })).toMatchObject({ host: '0.0.0.0', hostExplicit: true });
+    expect(keysConfigured(loadConfig({}))).toBe(false);
+    expect(() => loadConfig({ RATE_LIMIT_TPM: '-3' })).toThrow(/RATE_LIMIT_TPM/);
   });
 
   it('rejects a config file with an unknown key, naming it', () => {

@@ -18,6 +18,27 @@ const providerSchema = z.strictObject({
 });
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
+const limitSchema = z.number().int().positive().optional();
+
+/** A key of the YAML file's `auth.projects[].keys`: the secret itself (use `${VAR}` to keep it out of the file). */
+const staticKeySchema = z.strictObject({
+  key: z.string().min(8, 'an API key needs at least 8 characters'),
+  name: z.string().optional(),
+  /** Models this key may use (plain or provider-qualified ids); absent = every model. */
+  models: z.array(z.string().min(1)).optional(),
+  rpm: limitSchema,
+  tpm: limitSchema,
+});
+
+const staticProjectSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'project id may use letters, digits, "_", "." and "-"'),
+  name: z.string().optional(),
+  rpm: limitSchema,
+  tpm: limitSchema,
+  keys: z.array(staticKeySchema).default([]),
+});
+export type StaticProjectConfig = z.infer<typeof staticProjectSchema>;
+
 const fileSchema = z.strictObject({
   port: z.number().int().optional(),
   host: z.string().optional(),
@@ -33,6 +54,7 @@ const fileSchema = z.strictObject({
   services: z.partialRecord(z.enum(API_SERVICE_NAMES), z.string().url()).optional(),
   gatewayUrl: z.string().url().optional(),
   workers: z.enum(['in-process', 'external']).optional(),
+  auth: z.strictObject({ projects: z.array(staticProjectSchema).default([]) }).optional(),
 });
 
 export interface Config {
@@ -77,6 +99,21 @@ export interface Config {
   proxyTimeoutMs: number;
   /** Largest reply body buffered from a model server (e.g. an embeddings reply); larger is a 502. */
   upstreamMaxBodyBytes: number;
+  /** API_KEYS: comma-separated keys, each its own project (id derived from the key's hash). */
+  apiKeys: string[];
+  /** Projects and keys of the YAML file's `auth.projects`. */
+  authProjects: StaticProjectConfig[];
+  /** ADMIN_API_KEY: authenticates the admin API (/v1/organization/...); alone it also turns keys on. */
+  adminApiKey?: string;
+  /** RATE_LIMIT_RPM / RATE_LIMIT_TPM: default limits of every key (unset = unlimited). */
+  defaultKeyLimits: { rpm?: number; tpm?: number };
+  /** Whether HOST (or the file's host) was set: an open gateway binds to loopback unless told otherwise. */
+  hostExplicit: boolean;
+}
+
+/** Whether callers must present an API key (any key, or the admin key that manages them, is configured). */
+export function keysConfigured(config: Pick<Config, 'apiKeys' | 'authProjects' | 'adminApiKey'>): boolean {
+  return config.apiKeys.length > 0 || config.authProjects.some((p) => p.keys.length > 0) || !!config.adminApiKey;
 }
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -142,9 +179,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (gatewayUrl && !URL.canParse(gatewayUrl)) throw new Error(`GATEWAY_URL must be a URL, got '${gatewayUrl}'`);
 
   const bodyLimit = env.BODY_LIMIT ?? file.bodyLimit ?? '50mb';
+  const apiKeys = (env.API_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const authProjects = file.auth?.projects ?? [];
+  const adminApiKey = env.ADMIN_API_KEY || undefined;
+  const internalToken = env.INTERNAL_TOKEN || undefined;
+  const explicitHost = env.HOST || file.host;
+  // Open (no key) means loopback unless asked; a process that checks credentials (keys, or a service
+  // with the internal token) listens everywhere by default, as a container needs.
+  const guarded = keysConfigured({ apiKeys, authProjects, adminApiKey }) || !!internalToken;
+  const positive = (name: string) => {
+    const n = intFromEnv(env, name);
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new Error(`${name} must be a positive integer, got '${env[name]}'`);
+    return n;
+  };
   return {
     port: intFromEnv(env, 'PORT') ?? file.port ?? 8321,
-    host: env.HOST || file.host || '0.0.0.0',
+    host: explicitHost || (guarded ? '0.0.0.0' : '127.0.0.1'),
+    hostExplicit: !!explicitHost,
+    apiKeys,
+    authProjects,
+    adminApiKey,
+    defaultKeyLimits: { rpm: positive('RATE_LIMIT_RPM'), tpm: positive('RATE_LIMIT_TPM') },
     dataDir: resolve(env.DATA_DIR || file.dataDir || './data'),
     bodyLimitBytes: parseSize(bodyLimit),
     embeddingModel: env.EMBEDDING_MODEL || file.embeddingModel,
@@ -158,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providers,
     serviceUrls,
     gatewayUrl,
-    internalToken: env.INTERNAL_TOKEN || undefined,
+    internalToken,
     workers,
     headersTimeoutMs: intFromEnv(env, 'HEADERS_TIMEOUT_MS') ?? 30_000,
     requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS') ?? 300_000,

@@ -1,6 +1,7 @@
 import OpenAI, { BadRequestError, NotFoundError, RateLimitError } from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, openai, platforms } from '../support/context.js';
+import { authFetch } from '../support/auth.js';
 
 const CHAT = '/v1/chat/completions';
 
@@ -137,7 +138,7 @@ describe.each(platforms)('chat completions ($mode)', (p) => {
 
 describe.each(platforms)('request errors on the wire ($mode)', (p) => {
   const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${p.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    authFetch(`${p.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
   it('answers malformed JSON with 400 invalid_json', async () => {
     const res = await post('{"model": ');
@@ -153,7 +154,7 @@ describe.each(platforms)('request errors on the wire ($mode)', (p) => {
   });
 
   it('answers an unknown route with 404 in the envelope and a request id', async () => {
-    const res = await fetch(`${p.baseURL}/no/such/thing`);
+    const res = await authFetch(`${p.baseURL}/no/such/thing`);
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
     expect(((await res.json()) as any).error).toMatchObject({ type: 'invalid_request_error', code: 'unknown_url' });

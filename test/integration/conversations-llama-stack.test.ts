@@ -2,9 +2,10 @@ import LlamaStackClient, { NotFoundError } from 'llama-stack-client';
 import { describe, expect, it } from 'vitest';
 import { platforms } from '../support/context.js';
 import { errorOf as rejection } from '../support/errors.js';
+import { TEST_KEY } from '../support/auth.js';
 
 describe.each(platforms)('conversations through llama-stack-client ($mode)', (p) => {
-  const client = new LlamaStackClient({ baseURL: p.origin, maxRetries: 0 });
+  const client = new LlamaStackClient({ baseURL: p.origin, apiKey: TEST_KEY, maxRetries: 0 });
 
   it('manages a conversation and its items', async () => {
     const conv = await client.conversations.create({ metadata: { via: 'llama' }, items: [{ type: 'message', role: 'user', content: 'hello' }] });

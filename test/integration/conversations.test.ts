@@ -4,6 +4,7 @@ import type { ConversationItem } from 'openai/resources/conversations/items';
 import { describe, expect, it } from 'vitest';
 import { openai, platforms } from '../support/context.js';
 import { errorOf as rejection } from '../support/errors.js';
+import { authFetch } from '../support/auth.js';
 
 const ID = (prefix: string) => new RegExp(`^${prefix}_[0-9a-f]{48}$`);
 
@@ -237,7 +238,7 @@ describe.each(platforms)('conversations ($mode)', (p) => {
     });
 
     it('parses every body as JSON whatever its content type, and still takes requests without a body', async () => {
-      const post = (body: string, contentType: string) => fetch(`${p.baseURL}/conversations`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      const post = (body: string, contentType: string) => authFetch(`${p.baseURL}/conversations`, { method: 'POST', headers: { 'content-type': contentType }, body });
       const asText = await post('{"metadata":{"topic":"plain"}}', 'text/plain');
       expect(asText.status).toBe(200);
       const created = (await asText.json()) as { id: string; metadata: unknown };
@@ -252,17 +253,17 @@ describe.each(platforms)('conversations ($mode)', (p) => {
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
       }
 
-      const empty = await fetch(`${p.baseURL}/conversations`, { method: 'POST' });
+      const empty = await authFetch(`${p.baseURL}/conversations`, { method: 'POST' });
       expect(empty.status).toBe(200);
       expect(((await empty.json()) as { metadata: unknown }).metadata).toEqual({});
-      expect((await fetch(`${p.baseURL}/conversations/${created.id}`)).status).toBe(200);
-      const deleted = await fetch(`${p.baseURL}/conversations/${created.id}`, { method: 'DELETE', headers: { 'content-length': '0' } });
+      expect((await authFetch(`${p.baseURL}/conversations/${created.id}`)).status).toBe(200);
+      const deleted = await authFetch(`${p.baseURL}/conversations/${created.id}`, { method: 'DELETE', headers: { 'content-length': '0' } });
       expect(deleted.status).toBe(200);
-      expect((await fetch(`${p.baseURL}/conversations/${created.id}`, { method: 'DELETE' })).status).toBe(404);
+      expect((await authFetch(`${p.baseURL}/conversations/${created.id}`, { method: 'DELETE' })).status).toBe(404);
     });
 
     it('answers a body that is not JSON with a 400 envelope', async () => {
-      const res = await fetch(`${p.baseURL}/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"items": [' });
+      const res = await authFetch(`${p.baseURL}/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"items": [' });
       expect(res.status).toBe(400);
       const body = (await res.json()) as { error: { type: string } };
       expect(body.error.type).toBe('invalid_request_error');

@@ -2,6 +2,7 @@ import { BadRequestError, NotFoundError } from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, openai, platforms } from '../support/context.js';
 import { fakeEmbedding } from '../support/mock-model-server.js';
+import { authFetch } from '../support/auth.js';
 
 const close = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) < 1e-6);
 
@@ -27,7 +28,7 @@ describe.each(platforms)('embeddings ($mode)', (p) => {
   });
 
   it('returns a base64 string on the wire when asked for base64', async () => {
-    const raw = await fetch(`${p.baseURL}/embeddings`, {
+    const raw = await authFetch(`${p.baseURL}/embeddings`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'mock-embed', input: 'alpha', encoding_format: 'base64' }),

@@ -1,9 +1,11 @@
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signPrincipal } from '@rgw/shared';
 import { openai, platforms } from '../support/context.js';
 import { startFaultPlatform, type FaultPlatform } from '../support/fault-harness.js';
 import { client, FAULT_ENV, faultModes, mock, sleep, waitFor } from '../support/fault-support.js';
+import { authFetch, staticProjectOf, TEST_INTERNAL_TOKEN, TEST_KEY } from '../support/auth.js';
 
 /**
  * The Conversations service dies while two responses of one conversation finish: both still say
@@ -93,15 +95,18 @@ describe.each(platforms)('conversations: the internal idempotent append ($mode)'
     const conv = await openai(p).conversations.create();
     const item = (id: string, text: string) => ({ id, type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
     const post = (items: unknown[], headers: Record<string, string> = {}) =>
-      fetch(`${p.baseURL}/conversations/${conv.id}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ items }) });
+      authFetch(`${p.baseURL}/conversations/${conv.id}/items`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ items }) });
     const a = item('msg_' + 'a'.repeat(48), 'a');
     const b = item('msg_' + 'b'.repeat(48), 'b');
     expect((await post([a])).status).toBe(200);
     const refused = await post([a, b]);
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('duplicate_item');
-    expect((await post([a, b], { 'x-rgw-idempotent-append': 'true' })).status).toBe(200);
-    expect((await post([a, b], { 'x-rgw-idempotent-append': 'true' })).status).toBe(200);
+    // The header is internal: from a client it is dropped at the gateway; signed as our services sign it, it counts.
+    expect((await post([a, b], { 'x-rgw-idempotent-append': 'true' })).status).toBe(400);
+    const internal = { ...signPrincipal({ projectId: staticProjectOf(TEST_KEY) }, TEST_INTERNAL_TOKEN), 'x-rgw-idempotent-append': 'true' };
+    expect((await post([a, b], internal)).status).toBe(200);
+    expect((await post([a, b], internal)).status).toBe(200);
     const listed = await openai(p).conversations.items.list(conv.id, { order: 'asc' });
     expect(listed.data.map((i) => i.id)).toEqual([a.id, b.id]);
   });

@@ -4,6 +4,7 @@ import { mock, platforms } from '../support/context.js';
 import { fuzzCase, ROUTES, type FuzzCase, type FuzzIds } from '../support/fuzz-cases.js';
 import { isEnvelope, rawConnect } from '../support/raw-http.js';
 import type { PlatformInfo } from '../support/platform-harness.js';
+import { authFetch } from '../support/auth.js';
 
 // A few thousand hostile requests per mode over every route of every service (fuzz-cases.ts lists
 // them), generated from a seed: FUZZ_SEED=<n> reproduces a run, FUZZ_CASES=<n> sizes it.
@@ -93,7 +94,7 @@ async function send(origin: string, c: FuzzCase): Promise<Outcome | 'closed' | '
     return reply ?? 'closed';
   }
   try {
-    const res = await fetch(`${origin}${c.path}`, { method: c.method, headers: c.headers, body: c.body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const res = await authFetch(`${origin}${c.path}`, { method: c.method, headers: c.headers, body: c.body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     const body = await res.text();
     return { status: res.status, headers: Object.fromEntries(res.headers), body };
   } catch (err) {
@@ -124,12 +125,12 @@ function problem(c: FuzzCase, o: Outcome | 'closed' | 'timeout'): string | undef
 
 async function createIds(origin: string): Promise<FuzzIds> {
   const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await authFetch(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status, path).toBe(200);
     return (await res.json()) as any;
   };
   const conv = await post('/v1/conversations', { items: [{ type: 'message', role: 'user', content: 'hi' }] });
-  const items = (await (await fetch(`${origin}/v1/conversations/${conv.id}/items`)).json()) as any;
+  const items = (await (await authFetch(`${origin}/v1/conversations/${conv.id}/items`)).json()) as any;
   const prompt = await post('/v1/prompts', { prompt: 'Hello {{name}}', variables: ['name'] });
   const resp = await post('/v1/responses', { model: 'mock-model', input: 'hi' });
   return { conv: conv.id, item: items.data[0].id, prompt: prompt.prompt_id, resp: resp.id };
@@ -164,7 +165,7 @@ describe.each(platforms)('fuzz ($mode)', (p) => {
     console.log(`fuzz (${p.mode}): seed ${SEED}, ${CASES} cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${failures.length} failures`);
     expect(failures.length, `failures (reproduce with FUZZ_SEED=${SEED}):\n${report.join('\n')}`).toBe(0);
 
-    expect((await fetch(`${p.origin}/health`)).status).toBe(200);
+    expect((await authFetch(`${p.origin}/health`)).status).toBe(200);
     for (const pid of pids) expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/State:\s+[RSD]/);
     if (pids.length) {
       const rssAfter = pids.map(rssOf);

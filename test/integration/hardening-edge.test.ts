@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mock, platforms } from '../support/context.js';
 import { chunked, head, isEnvelope, rawConnect, rawRequest } from '../support/raw-http.js';
+import { authFetch } from '../support/auth.js';
 
 // The suite's platforms run with BODY_LIMIT=2mb (test/support/global-setup.ts).
 const OVER_LIMIT = 3 * 1024 * 1024;
@@ -9,8 +10,8 @@ const chatBody = JSON.stringify({ model: 'mock-model', messages: [{ role: 'user'
 afterEach(() => mock.reset());
 
 async function expectAlive(origin: string) {
-  expect((await fetch(`${origin}/health`)).status).toBe(200);
-  const res = await fetch(`${origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody });
+  expect((await authFetch(`${origin}/health`)).status).toBe(200);
+  const res = await authFetch(`${origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody });
   expect(res.status).toBe(200);
 }
 
@@ -69,7 +70,7 @@ describe.each(platforms)('hardening at the edge ($mode)', (p) => {
 
   it('refuses JSON nested past the depth cap on the inference path with a 400', async () => {
     for (const path of ['/v1/chat/completions', '/v1/embeddings']) {
-      const res = await fetch(`${p.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '['.repeat(100_000) + ']'.repeat(100_000) });
+      const res = await authFetch(`${p.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '['.repeat(100_000) + ']'.repeat(100_000) });
       expect(res.status).toBe(400);
       expect(((await res.json()) as any).error.code).toBe('json_too_deep');
     }
@@ -78,7 +79,7 @@ describe.each(platforms)('hardening at the edge ($mode)', (p) => {
   it('never echoes a huge model name back whole', async () => {
     const model = 'm'.repeat(1024 * 1024);
     for (const path of ['/v1/chat/completions', '/v1/embeddings']) {
-      const res = await fetch(`${p.origin}${path}`, {
+      const res = await authFetch(`${p.origin}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], input: 'x' }),
@@ -92,7 +93,7 @@ describe.each(platforms)('hardening at the edge ($mode)', (p) => {
 
   it('relays a 100 MB upstream error page as a short message, without buffering it', async () => {
     await mock.raw({ path: '/v1/chat/completions', status: 500, contentType: 'text/html', prefix: '<html>', fill: 'boom ', fillBytes: 100 * 1024 * 1024 });
-    const res = await fetch(`${p.origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody });
+    const res = await authFetch(`${p.origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody });
     expect(res.status).toBe(500);
     expect(res.headers.get('x-error-source')).toBe('upstream');
     const text = await res.text();
@@ -102,7 +103,7 @@ describe.each(platforms)('hardening at the edge ($mode)', (p) => {
   });
 
   it('does not reveal a provider address when it is unreachable', async () => {
-    const res = await fetch(`${p.origin}/v1/chat/completions`, {
+    const res = await authFetch(`${p.origin}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'offline/offline-model', messages: [{ role: 'user', content: 'x' }] }),
@@ -114,7 +115,7 @@ describe.each(platforms)('hardening at the edge ($mode)', (p) => {
   });
 
   it.each(['.', '..', '../conversations', 'a/b', 'x%2F..', 'pmpt_\u0000'])('refuses the prompt id %j with a 400 naming prompt.id', async (id) => {
-    const res = await fetch(`${p.origin}/v1/responses`, {
+    const res = await authFetch(`${p.origin}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'mock-model', input: 'hi', prompt: { id } }),
@@ -125,7 +126,7 @@ describe.each(platforms)('hardening at the edge ($mode)', (p) => {
   });
 
   it('answers an unknown well-formed prompt id with a 404 naming prompt.id', async () => {
-    const res = await fetch(`${p.origin}/v1/responses`, {
+    const res = await authFetch(`${p.origin}/v1/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'mock-model', input: 'hi', prompt: { id: `pmpt_${'0'.repeat(48)}` } }),

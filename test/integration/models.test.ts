@@ -1,6 +1,7 @@
 import { NotFoundError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { openai, platforms } from '../support/context.js';
+import { authFetch } from '../support/auth.js';
 
 describe.each(platforms)('models ($mode)', (p) => {
   const client = openai(p);
@@ -23,7 +24,7 @@ describe.each(platforms)('models ($mode)', (p) => {
   });
 
   it('takes ids with reserved characters literally', async () => {
-    const res = await fetch(`${p.baseURL}/models/100%25`);
+    const res = await authFetch(`${p.baseURL}/models/100%25`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).error.message).toContain("'100%'");
   });

@@ -2,6 +2,7 @@ import LlamaStackClient, { APIError, BadRequestError, NotFoundError } from 'llam
 import { describe, expect, it } from 'vitest';
 import { platforms } from '../support/context.js';
 import { errorOf as rejection } from '../support/errors.js';
+import { authFetch, TEST_KEY } from '../support/auth.js';
 
 const PROMPT_ID = /^pmpt_[0-9a-f]{48}$/;
 const UNKNOWN_ID = `pmpt_${'0'.repeat(48)}`;
@@ -12,7 +13,7 @@ function envelope(err: APIError): { message: string; type: string; param: string
 }
 
 describe.each(platforms)('prompts through llama-stack-client ($mode)', (p) => {
-  const client = new LlamaStackClient({ baseURL: p.origin, maxRetries: 0 });
+  const client = new LlamaStackClient({ baseURL: p.origin, apiKey: TEST_KEY, maxRetries: 0 });
 
   it('creates version 1 as the default and retrieves it', async () => {
     const created = await client.prompts.create({ prompt: 'Hello {{name}}, welcome to {{ place }}.', variables: ['name', 'place'] });
@@ -76,7 +77,7 @@ describe.each(platforms)('prompts through llama-stack-client ($mode)', (p) => {
   it('deletes every version of a prompt', async () => {
     const { prompt_id: id } = await client.prompts.create({ prompt: 'doomed' });
     await client.prompts.update(id, { prompt: 'doomed 2', version: 1 });
-    const res = await fetch(`${p.origin}/v1/prompts/${id}`, { method: 'DELETE' });
+    const res = await authFetch(`${p.origin}/v1/prompts/${id}`, { method: 'DELETE' });
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
     expect(await rejection(client.prompts.retrieve(id))).toBeInstanceOf(NotFoundError);
@@ -129,7 +130,7 @@ describe.each(platforms)('prompts through llama-stack-client ($mode)', (p) => {
         expect(err).toBeInstanceOf(BadRequestError);
         expect(envelope(err)).toMatchObject({ param: 'version', code: 'invalid_value' });
       }
-      const res = await fetch(`${p.origin}/v1/prompts?version=abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
+      const res = await authFetch(`${p.origin}/v1/prompts?version=abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1,2]' });
       expect(res.status).toBe(400);
     });
   });

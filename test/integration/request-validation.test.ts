@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { BadRequestError, NotFoundError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { openai, platforms } from '../support/context.js';
+import { authFetch, TEST_KEY } from '../support/auth.js';
 
 type ErrorBody = { error: { message: string; type: string; param: string | null; code: string | null } };
 
@@ -20,12 +21,12 @@ describe.each(platforms)('request validation ($mode)', (p) => {
   const client = openai(p);
 
   async function get(path: string): Promise<{ status: number; body: ErrorBody }> {
-    const res = await fetch(`${p.origin}${path}`);
+    const res = await authFetch(`${p.origin}${path}`);
     return { status: res.status, body: (await res.json()) as ErrorBody };
   }
 
   async function post(path: string, body: string): Promise<{ status: number; body: ErrorBody }> {
-    const res = await fetch(`${p.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await authFetch(`${p.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     return { status: res.status, body: (await res.json()) as ErrorBody };
   }
 
@@ -104,7 +105,7 @@ describe.each(platforms)('request validation ($mode)', (p) => {
       let data = '';
       socket.on('error', reject);
       socket.on('connect', () =>
-        socket.write(`POST /v1/conversations HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: 60000000\r\n\r\n{}`),
+        socket.write(`POST /v1/conversations HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${TEST_KEY}\r\nContent-Length: 60000000\r\n\r\n{}`),
       );
       socket.on('data', (chunk) => {
         data += chunk.toString('utf8');

@@ -1,6 +1,7 @@
 import { BadRequestError, NotFoundError } from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, openai, platforms } from '../support/context.js';
+import { authFetch } from '../support/auth.js';
 
 const fn = { type: 'function' as const, name: 'f', parameters: { type: 'object', properties: {} }, strict: false };
 
@@ -16,7 +17,7 @@ describe.each(platforms)('responses: errors ($mode)', (p) => {
 
   /** For bodies the SDK types cannot express. */
   async function raw(body: unknown): Promise<{ status: number; error: { message: string; type: string; param: string | null; code: string | null } }> {
-    const res = await fetch(`${p.baseURL}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await authFetch(`${p.baseURL}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: res.status, ...((await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } }) };
   }
 

@@ -2,12 +2,13 @@ import LlamaStackClient from 'llama-stack-client';
 import { BadRequestError, NotFoundError } from 'openai';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, openai, platforms } from '../support/context.js';
+import { TEST_KEY } from '../support/auth.js';
 
 const CHAT = '/v1/chat/completions';
 
 describe.each(platforms)('responses rendered from a stored prompt ($mode)', (p) => {
   const client = openai(p);
-  const llama = new LlamaStackClient({ baseURL: p.origin, maxRetries: 0 });
+  const llama = new LlamaStackClient({ baseURL: p.origin, apiKey: TEST_KEY, maxRetries: 0 });
   beforeEach(() => mock.reset());
 
   async function lastMessages(): Promise<any[]> {

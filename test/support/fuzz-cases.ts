@@ -2,6 +2,7 @@
  * Hostile requests for the fuzz suite (test/integration/fuzz.test.ts), generated from a seeded PRNG
  * so that a failing case can be reproduced from its seed and index alone.
  */
+import { TEST_KEY } from './auth.js';
 
 export type Rng = () => number;
 
@@ -377,9 +378,12 @@ function chooseKind(r: Rng, spec: RouteSpec): Kind {
   return weights[0]![0];
 }
 
+/** The shared platforms require a key: raw requests carry it too, so they reach the routes. */
+const AUTH = `authorization: Bearer ${TEST_KEY}\r\n`;
+
 function rawCase(r: Rng, method: string, path: string, body: string): { headers: Record<string, string>; raw: Buffer; note: string } {
   const bytes = Buffer.from(body);
-  const start = `${method} ${path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n`;
+  const start = `${method} ${path} HTTP/1.1\r\nhost: localhost\r\n${AUTH}content-type: application/json\r\n`;
   const variants: [string, Buffer][] = [
     // Shorter than declared: the connection is then half-closed by the client.
     ['declares more than it sends', Buffer.concat([Buffer.from(`${start}content-length: ${bytes.length + 50}\r\n\r\n`), bytes])],
@@ -388,10 +392,10 @@ function rawCase(r: Rng, method: string, path: string, body: string): { headers:
     ['bad chunk size', Buffer.from(`${start}transfer-encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`)],
     ['two content-lengths', Buffer.concat([Buffer.from(`${start}content-length: ${bytes.length}\r\ncontent-length: 3\r\n\r\n`), bytes])],
     ['negative content-length', Buffer.concat([Buffer.from(`${start}content-length: -1\r\n\r\n`), bytes])],
-    ['NUL in the path', Buffer.from(`GET ${path}\u0000x HTTP/1.1\r\nhost: localhost\r\n\r\n`, 'latin1')],
-    ['space in the path', Buffer.from(`GET ${path} x HTTP/1.1\r\nhost: localhost\r\n\r\n`)],
-    ['raw UTF-8 in the path', Buffer.from(`GET ${path}/é😀 HTTP/1.1\r\nhost: localhost\r\n\r\n`)],
-    ['HTTP/1.0 without host', Buffer.from(`${method} ${path} HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: ${bytes.length}\r\n\r\n${body}`)],
+    ['NUL in the path', Buffer.from(`GET ${path}\u0000x HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`, 'latin1')],
+    ['space in the path', Buffer.from(`GET ${path} x HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`)],
+    ['raw UTF-8 in the path', Buffer.from(`GET ${path}/é😀 HTTP/1.1\r\nhost: localhost\r\n${AUTH}\r\n`)],
+    ['HTTP/1.0 without host', Buffer.from(`${method} ${path} HTTP/1.0\r\n${AUTH}content-type: application/json\r\ncontent-length: ${bytes.length}\r\n\r\n${body}`)],
   ];
   const [note, raw] = pick(r, variants);
   return { headers: {}, raw, note };

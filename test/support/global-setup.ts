@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { TEST_INTERNAL_TOKEN } from './auth.js';
 import { MockModelServer } from './mock-model-server.js';
 import { distributedUnavailable, startDistributed, startEmbedded, type PlatformInfo, type RunningPlatform } from './platform-harness.js';
 import { REPO_ROOT } from './process-harness.js';
@@ -35,6 +36,11 @@ export default async function setup(project: TestProject) {
     CONFIG_FILE: configFile,
     BODY_LIMIT: '2mb',
     SHUTDOWN_TIMEOUT_MS: '3000',
+    // Keys required: two static projects (context.ts calls with test-key), and the admin API.
+    API_KEYS: 'test-key,test-key-b',
+    ADMIN_API_KEY: 'test-admin-key',
+    // Known to the tests (test/support/auth.ts), which sign internal calls with it; the same in every process.
+    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
   };
   const running: RunningPlatform[] = [];
   const stopAll = async () => {
@@ -61,7 +67,7 @@ export default async function setup(project: TestProject) {
     throw err;
   }
   console.log(`integration suite runs against: ${running.map((p) => `${p.mode} (${p.origin})`).join(', ')}; logs in ${logDir}`);
-  project.provide('platforms', running.map(({ mode, origin, baseURL }) => ({ mode, origin, baseURL })));
+  project.provide('platforms', running.map(({ mode, origin, baseURL, services }) => ({ mode, origin, baseURL, services })));
   project.provide('mockOrigin', mock.origin);
   return stopAll;
 }

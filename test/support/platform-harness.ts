@@ -18,6 +18,8 @@ export interface PlatformInfo {
   origin: string;
   /** The SDK's baseURL: origin + /v1 */
   baseURL: string;
+  /** Distributed: each service process's own origin by name (to show a call straight to it is refused). */
+  services?: Record<string, string>;
 }
 
 export interface RunningPlatform extends PlatformInfo {
@@ -82,7 +84,8 @@ export async function startDistributed(env: Record<string, string>, logDir: stri
   try {
     // Every service of the manifest as its own process, the gateway proxying to each (scripts/launcher.ts).
     topology = await startDistributedTopology(shared, { logDir, namePrefix: 'distributed-' });
-    return { mode: 'distributed', origin: topology.url, baseURL: `${topology.url}/v1`, processes: topology.processes, stop };
+    const services = Object.fromEntries(topology.processes.filter((p) => p.url !== topology!.url).map((p) => [p.name.replace(/^distributed-/, ''), p.url]));
+    return { mode: 'distributed', origin: topology.url, baseURL: `${topology.url}/v1`, services, processes: topology.processes, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

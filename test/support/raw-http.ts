@@ -1,3 +1,4 @@
+import { authHeaders } from './auth.js';
 import net from 'node:net';
 
 /** One HTTP/1.1 reply as read off a raw socket. */
@@ -76,7 +77,9 @@ export async function rawRequest(origin: string, request: string | Buffer): Prom
 
 /** A request's head, with `Host` and the given headers. */
 export function head(method: string, path: string, headers: Record<string, string | number> = {}): string {
-  const lines = [`${method} ${path} HTTP/1.1`, 'host: localhost', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  // With the test key (the shared platforms require one), unless the caller sets its own.
+  const all = { ...authHeaders, ...headers };
+  const lines = [`${method} ${path} HTTP/1.1`, 'host: localhost', ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)];
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { BadGatewayError, upstreamJson, validate } from '@rgw/shared';
 import { embeddingsRequestSchema } from './inference-schemas.js';
+import type { Caller } from '../auth/gatekeeper.js';
 import type { PassThroughContext } from './pass-through.js';
 import { readBodyFor } from './request-body.js';
 
@@ -18,9 +19,10 @@ const upstreamReplySchema = z.looseObject({
  * gateway encodes base64 itself, so `encoding_format` behaves the same whatever the model server.
  * The official SDK asks for base64 by default, which makes this path the common one.
  */
-export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string): Promise<void> {
+export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string, caller: Caller): Promise<void> {
   const { json } = await readBodyFor(req, ctx);
   const body = validate(embeddingsRequestSchema, json);
+  ctx.gate.checkModel(caller.principal, body.model);
   const route = await ctx.catalog.resolve(body.model);
   const wantBase64 = body.encoding_format === 'base64';
   const upstream = await upstreamJson(route.provider, {
@@ -47,6 +49,8 @@ export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx:
   });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+  const tokens = reply.usage?.prompt_tokens;
+  ctx.gate.record(caller, body.model, tokens === undefined ? undefined : { input_tokens: tokens, output_tokens: 0 });
 }
 
 /** OpenAI's base64 embedding: the vector as little-endian float32, base64-encoded. */

@@ -6,6 +6,8 @@ import {
   validate,
   type ModelCatalog,
 } from '@rgw/shared';
+import type { Caller, Gatekeeper } from '../auth/gatekeeper.js';
+import { UsageTap } from '../auth/usage-tap.js';
 import { chatCompletionRequestSchema } from './inference-schemas.js';
 import { readBodyFor } from './request-body.js';
 
@@ -15,6 +17,8 @@ export interface PassThroughContext {
   upstreamTimeoutMs: number;
   /** Cap on a reply the gateway has to buffer (embeddings); streamed replies are never buffered. */
   upstreamMaxBodyBytes: number;
+  /** Model access and usage of the caller's key. */
+  gate: Gatekeeper;
 }
 
 /**
@@ -22,9 +26,10 @@ export interface PassThroughContext {
  * body is re-serialised only when the model id has to be rewritten (`provider/model`); the reply,
  * streamed or not, is piped chunk by chunk as it arrives. A client that goes away aborts the upstream call.
  */
-export async function chatCompletions(req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string): Promise<void> {
+export async function chatCompletions(req: IncomingMessage, res: ServerResponse, ctx: PassThroughContext, requestId: string, caller: Caller): Promise<void> {
   const { raw, json } = await readBodyFor(req, ctx);
   const body = validate(chatCompletionRequestSchema, json);
+  ctx.gate.checkModel(caller.principal, body.model);
   const route = await ctx.catalog.resolve(body.model);
   const payload = route.upstreamModel === body.model ? raw : JSON.stringify({ ...body, model: route.upstreamModel });
   // The client may have left while the body was read or the model resolved (a cold model list can
@@ -46,7 +51,11 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   if (status >= 400) throw await readUpstreamError(upstream, route.provider.id);
 
   const contentType = upstream.headers['content-type'] ?? 'application/json';
-  if (contentType.startsWith('text/event-stream')) {
+  const stream = contentType.startsWith('text/event-stream');
+  // The usage the model server reports, read as the reply goes by (never buffered in its way).
+  const tap = new UsageTap(stream);
+  upstream.on('data', (chunk: Buffer) => tap.push(chunk));
+  if (stream) {
     res.writeHead(status, SSE_HEADERS);
     res.flushHeaders();
   } else {
@@ -57,6 +66,7 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   }
   try {
     await relay(upstream, res);
+    ctx.gate.record(caller, body.model, tap.result());
   } catch (err) {
     // The client left (upstream aborted by us) or the upstream broke mid-body: nothing left to tell anyone.
     if (!call.aborted) res.destroy(err as Error);

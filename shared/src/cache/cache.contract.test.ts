@@ -26,6 +26,16 @@ describe.each(adapters)('Cache contract: %s', (_name, make) => {
     await cache.ping();
   });
 
+  it('counts atomically and restarts a counter after its TTL', async () => {
+    const counts = await Promise.all(Array.from({ length: 20 }, () => cache.incr('counter', 1, 10_000)));
+    expect(counts.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(await cache.incr('counter', -5, 10_000)).toBe(15);
+    expect(await cache.incr('brief', 3, 40)).toBe(3);
+    expect(await cache.incr('brief', 2, 10_000)).toBe(5); // the first deadline stands
+    await new Promise((r) => setTimeout(r, 90));
+    expect(await cache.incr('brief', 1, 10_000)).toBe(1);
+  });
+
   it('forgets entries after their TTL', async () => {
     await cache.set('short', 1, 30);
     await cache.set('long', 2, 10_000);

@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import type { Cache } from './cache.js';
 
+/** INCRBY and, on a counter that has no deadline yet (just created), PEXPIRE: one atomic step. */
+const INCR_SCRIPT = `local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`;
+
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   private constructor(private readonly client: Redis, private readonly prefix: string) {}
@@ -24,6 +29,11 @@ export class RedisCache implements Cache {
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     await this.client.set(this.key(key), JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  async incr(key: string, by: number, ttlMs: number): Promise<number> {
+    const result = await this.client.eval(INCR_SCRIPT, 1, this.key(key), Math.trunc(by), Math.max(1, Math.round(ttlMs)));
+    return Number(result);
   }
 
   async delete(key: string): Promise<void> {
