@@ -9,6 +9,7 @@ export * from './service-manifest.js';
 export * from './request-context.js';
 export * from './auth/principal-headers.js';
 export * from './auth/usage-event.js';
+export * from './auth/model-access.js';
 export * from './cache/cache.js';
 export * from './cache/memory-cache.js';
 export * from './cache/redis-cache.js';

@@ -51,6 +51,17 @@ describe.each(platforms)('API keys ($mode)', (p) => {
     expect((await fetch(`${p.baseURL}/models`, { headers: { 'x-api-key': 'nope-nope-nope' } })).status).toBe(401);
   });
 
+  it('refuses a model outside the key on the Responses API too (the service reads its own body)', async () => {
+    const project = await admin(p.origin, 'POST', '/projects', { name: 'models-only' });
+    const created = await admin(p.origin, 'POST', `/projects/${project.body.id}/api_keys`, { name: 'embed-only', models: ['mock-embed'] });
+    const client = openai(p, { apiKey: created.body.value });
+    const denied = await errorOf(client.responses.create({ model: 'mock-model', input: 'hi' }));
+    expect(denied).toBeInstanceOf(PermissionDeniedError);
+    expect(denied).toMatchObject({ status: 403, code: 'model_not_allowed', param: 'model' });
+    const streamed = await errorOf(client.responses.create({ model: 'mock-model', input: 'hi', stream: true, background: true }));
+    expect(streamed).toBeInstanceOf(PermissionDeniedError);
+  });
+
   it('manages projects and keys: the secret is shown once, a model outside the key is a 403, limits are a 429 with headers, revocation is at once', async () => {
     const project = await admin(p.origin, 'POST', '/projects', { name: 'team-a' });
     expect(project.status).toBe(200);
@@ -68,11 +79,12 @@ describe.each(platforms)('API keys ($mode)', (p) => {
     expect(listed.body.data[0].value).toBeUndefined();
 
     const client = openai(p, { apiKey: secret });
+    // Every request of this key must fall in one (clock-minute) rate window.
+    await awayFromWindowEdge();
     const denied = await errorOf(client.chat.completions.create({ ...chat, model: 'mock-embed' }));
     expect(denied).toBeInstanceOf(PermissionDeniedError);
     expect(denied.status).toBe(403);
 
-    await awayFromWindowEdge();
     // The 403 above was the first request of the window (requests are counted when admitted).
     const { response } = await client.chat.completions.create(chat).withResponse();
     expect(response.headers.get('x-ratelimit-limit-requests')).toBe('2');
@@ -114,8 +126,14 @@ describe.each(platforms)('API keys ($mode)', (p) => {
       const rows = (await admin(p.origin, 'GET', `/usage?project_id=${project.id}`)).body.data as any[];
       return Object.fromEntries(rows.map((r) => [r.model, r]));
     };
-    const rows = await byModel();
-    expect(rows['mock-model']).toMatchObject({ api_key_id: key.id, num_model_requests: 1, input_tokens: 11, output_tokens: 7 });
+    // The streamed chat is counted by the gateway as it passes; the response by the responses
+    // service's usage event on the queue (asynchronous): both, 11 in and 7 out each.
+    let rows = await byModel();
+    for (let i = 0; i < 100 && rows['mock-model']?.num_model_requests !== 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      rows = await byModel();
+    }
+    expect(rows['mock-model']).toMatchObject({ api_key_id: key.id, num_model_requests: 2, input_tokens: 22, output_tokens: 14 });
     expect(rows['mock-embed']).toMatchObject({ num_model_requests: 1, input_tokens: 3, output_tokens: 0 });
   });
 

@@ -7,7 +7,8 @@ import {
   keysConfigured,
   migrate,
   stripInternalHeaders,
-  usageEventSchema,
+  checkModelAccess,
+  defineUsageTopic,
   verifyPrincipal,
   type Platform,
   type Principal,
@@ -60,7 +61,7 @@ export class Gatekeeper {
     const gate = new Gatekeeper(platform);
     // Usage of calls other processes made to model servers (the responses service): recorded here,
     // and settled against the tokens-per-minute windows.
-    platform.queue.defineTopic(USAGE_TOPIC, { schema: usageEventSchema, concurrency: 8 });
+    defineUsageTopic(platform.queue);
     return gate;
   }
 
@@ -121,9 +122,7 @@ export class Gatekeeper {
 
   /** 403 when the key may not use `model` (plain or provider-qualified id). */
   checkModel(principal: Principal, model: string, upstreamModel?: string): void {
-    const allowed = principal.allowedModels;
-    if (!allowed || allowed.includes(model) || (upstreamModel !== undefined && allowed.includes(upstreamModel))) return;
-    throw new ApiError(403, `This API key does not have access to model '${model.slice(0, 256)}'.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_allowed' });
+    checkModelAccess(principal, model, upstreamModel);
   }
 
   /** Records one inference call's usage and settles its token estimate. */

@@ -18,3 +18,8 @@ export const usageEventSchema = z.object({
   at: z.number().int(),
 });
 export type UsageEvent = z.infer<typeof usageEventSchema>;
+
+/** Defines the usage topic on a queue; the publisher (responses) and the consumer (gateway) share one definition. */
+export function defineUsageTopic(queue: { defineTopic(name: string, opts: { schema: typeof usageEventSchema; concurrency?: number }): unknown }): void {
+  queue.defineTopic(USAGE_TOPIC, { schema: usageEventSchema, concurrency: 8 });
+}

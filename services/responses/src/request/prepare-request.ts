@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError, newId, nowSeconds, validate, type ModelCatalog, type Principal } from '@rgw/shared';
+import { InvalidRequestError, NotFoundError, checkModelAccess, newId, nowSeconds, validate, type ModelCatalog, type Principal } from '@rgw/shared';
 import { chatParams, planTools, wantsLogprobs, type ToolPlan } from '../chat/chat-request.js';
 import { itemsToChatMessages } from '../chat/items-to-chat.js';
 import { assembleContext } from '../context/context-assembly.js';
@@ -74,7 +74,10 @@ async function checkReferences(
   caller: Caller,
 ): Promise<ResponseItem[]> {
   const project = callerProject(caller);
-  if (body.model) await deps.catalog.resolve(body.model);
+  if (body.model) {
+    checkModelAccess(caller.principal, body.model);
+    await deps.catalog.resolve(body.model);
+  }
   if (body.previous_response_id && !(await deps.store.exists(project, body.previous_response_id))) {
     throw new NotFoundError(`Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id', 'previous_response_not_found');
   }

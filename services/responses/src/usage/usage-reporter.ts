@@ -1,4 +1,4 @@
-import { USAGE_TOPIC, projectOf, usageEventSchema, type Logger, type Principal, type TopicQueue, type UsageEvent } from '@rgw/shared';
+import { USAGE_TOPIC, defineUsageTopic, projectOf, type Logger, type Principal, type TopicQueue, type UsageEvent } from '@rgw/shared';
 import type { ResponseObject } from '../wire/response-types.js';
 
 /**
@@ -13,7 +13,7 @@ export class UsageReporter {
     private readonly queue: Pick<TopicQueue, 'defineTopic' | 'publish'>,
     private readonly log: Logger,
   ) {
-    queue.defineTopic(USAGE_TOPIC, { schema: usageEventSchema });
+    defineUsageTopic(queue);
   }
 
   /** The event of a response that ran (whatever its end), for `principal` (absent: the open default project). */
