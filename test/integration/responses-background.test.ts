@@ -3,18 +3,10 @@ import type { Response as OpenAIResponse, ResponseStreamEvent } from 'openai/res
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mock, openai, platforms } from '../support/context.js';
 import { errorOf } from '../support/errors.js';
+import { waitFor } from '../support/wait.js';
 
 const CHAT = '/v1/chat/completions';
 
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`condition not met in time (last: ${JSON.stringify(v).slice(0, 300)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.each(platforms)('responses: background ($mode)', (p) => {
   const client = openai(p);

@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import { beforeEach, expect, it } from 'vitest';
 import { mock } from './context.js';
 import { errorOf } from './errors.js';
+import { waitFor } from './wait.js';
 
 /** Two callers of two different projects, through the official SDKs. */
 export interface Tenants {
@@ -21,15 +22,6 @@ async function notFound(call: PromiseLike<unknown> | (() => PromiseLike<unknown>
   if (param !== undefined) expect(err.param ?? err.error?.param).toBe(param);
 }
 
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > until) throw new Error(`condition not met in time (last: ${JSON.stringify(v).slice(0, 300)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Page = { data: { id: string }[] };
 const listResponses = (c: OpenAI, query: Record<string, unknown> = {}) => c.get('/responses', { query: { limit: 100, ...query } }) as Promise<Page>;

@@ -1,3 +1,4 @@
+import { INCLUDE_VALUES } from '../include-values.js';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '@rgw/shared';
 import { VALID_ITEMS } from './__fixtures__/valid-items.js';
@@ -69,16 +70,7 @@ describe('applyInclude', () => {
 
   it('returns every stored item unchanged when everything is asked for', () => {
     const items = Object.values(VALID_ITEMS).map((raw) => toStoredItem(validateInputItem(raw, 'input[0]')));
-    const all = parseInclude([
-      'file_search_call.results',
-      'web_search_call.results',
-      'web_search_call.action.sources',
-      'message.input_image.image_url',
-      'computer_call_output.output.image_url',
-      'code_interpreter_call.outputs',
-      'reasoning.encrypted_content',
-      'message.output_text.logprobs',
-    ]);
+    const all = parseInclude([...INCLUDE_VALUES]);
     expect(applyIncludeAll(items, all)).toEqual(items);
     // Without include, exactly the items carrying an include-only field change.
     const changed = applyIncludeAll(items, []).flatMap((item, i) => (JSON.stringify(item) === JSON.stringify(items[i]) ? [] : [item.type]));
