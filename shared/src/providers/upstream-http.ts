@@ -68,7 +68,7 @@ function endpointOf(provider: ProviderConfig, path: string): Endpoint {
  */
 export class UpstreamCall {
   readonly response: Promise<IncomingMessage>;
-  private readonly outgoing: ClientRequest;
+  private outgoing!: ClientRequest;
   private cancelled = false;
 
   constructor(provider: ProviderConfig, req: UpstreamRequest) {
@@ -94,24 +94,30 @@ export class UpstreamCall {
       timeout: req.timeoutMs,
       signal: req.signal,
     };
-    let outgoing!: ClientRequest;
     this.response = new Promise((resolve, reject) => {
-      outgoing = (isHttps ? https : http).request(options, resolve);
-      outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
-      outgoing.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.name === 'AbortError') return reject(err);
-        const timedOut = err.code === 'ETIMEDOUT';
-        // The provider's address stays in our logs, not in the client's error message.
-        reject(
-          new BadGatewayError(
-            `upstream provider '${provider.id}' ${timedOut ? 'timed out' : 'is unreachable'}${err.code ? ` (${err.code})` : ''}`,
-            timedOut ? 'upstream_timeout' : 'upstream_unreachable',
-          ),
-        );
-      });
-      outgoing.end(req.body);
+      const send = (retry: boolean) => {
+        const outgoing = (isHttps ? https : http).request(options, resolve);
+        this.outgoing = outgoing;
+        outgoing.on('timeout', () => outgoing.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+        outgoing.on('error', (err: NodeJS.ErrnoException) => {
+          if (err.name === 'AbortError') return reject(err);
+          // A pooled keep-alive connection the server closed just as we reused it (servers time idle
+          // connections out, e.g. after 5 s): nothing reached the server, so it is sent once more on
+          // a fresh connection, as Node's documentation advises.
+          if (retry && outgoing.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !this.cancelled) return send(false);
+          const timedOut = err.code === 'ETIMEDOUT';
+          // The provider's address stays in our logs, not in the client's error message.
+          reject(
+            new BadGatewayError(
+              `upstream provider '${provider.id}' ${timedOut ? 'timed out' : 'is unreachable'}${err.code ? ` (${err.code})` : ''}`,
+              timedOut ? 'upstream_timeout' : 'upstream_unreachable',
+            ),
+          );
+        });
+        outgoing.end(req.body);
+      };
+      send(true);
     });
-    this.outgoing = outgoing;
   }
 
   get aborted(): boolean {
