@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createProxyMiddleware } from 'http-proxy-middleware';
-import { GatewayTimeoutError, ServiceUnreachableError, sendError, type ApiError, type Logger } from '@rgw/shared';
+import { GatewayTimeoutError, ServiceUnreachableError, errorEventData, sendError, sseFrame, type ApiError, type Logger } from '@rgw/shared';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
 
@@ -78,11 +78,7 @@ const SEQUENCE = Buffer.from('"sequence_number":');
 
 /** A bare Responses-stream `error` event, numbered after the last event relayed when it can tell. */
 function errorEvent(err: ApiError, last: Buffer | undefined): string {
-  const event: Record<string, unknown> = { type: 'error', code: err.code, message: err.message, param: err.param };
   const at = last ? last.lastIndexOf(SEQUENCE) : -1;
-  if (last && at !== -1) {
-    const match = /^\d+/.exec(last.toString('latin1', at + SEQUENCE.length, at + SEQUENCE.length + 20));
-    if (match) event.sequence_number = Number(match[0]) + 1;
-  }
-  return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
+  const match = last && at !== -1 ? /^\d+/.exec(last.toString('latin1', at + SEQUENCE.length, at + SEQUENCE.length + 20)) : null;
+  return sseFrame('error', errorEventData(err, match ? Number(match[0]) + 1 : undefined));
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, InvalidRequestError, PayloadTooLargeError } from '../errors.js';
-import { parseJsonBody } from './safe-json.js';
+import { parseJsonBody, truncate } from './safe-json.js';
 
 /**
  * What a route does with the request body:
@@ -27,7 +27,7 @@ export function hasBody(req: IncomingMessage): boolean {
 export function checkBodyHeaders(req: IncomingMessage, limitBytes: number): void {
   const encoding = req.headers['content-encoding'];
   if (encoding && encoding.toLowerCase() !== 'identity') {
-    throw new ApiError(415, `Content-Encoding '${encoding}' is not supported.`, { code: 'unsupported_encoding' });
+    throw new ApiError(415, `Content-Encoding '${truncate(encoding, 64)}' is not supported.`, { code: 'unsupported_encoding' });
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limitBytes) throw new PayloadTooLargeError(limitBytes);

@@ -8,6 +8,19 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
 } as const;
 
+/** One server-sent event: an `event:` line (when named) and a `data:` line. */
+export function sseFrame(event: string | null, data: unknown): string {
+  const payload = typeof data === 'string' ? data : JSON.stringify(data);
+  return event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
+}
+
+/** The data of a bare Responses-stream `error` event (spec ResponseErrorEvent), numbered when the number is known. */
+export function errorEventData(err: { code: string | null; message: string; param: string | null }, sequenceNumber?: number): Record<string, unknown> {
+  const event: Record<string, unknown> = { type: 'error', code: err.code ?? 'server_error', message: err.message, param: err.param };
+  if (sequenceNumber !== undefined) event.sequence_number = sequenceNumber;
+  return event;
+}
+
 /** Writes server-sent events with `event:` and `data:` lines, honouring write() backpressure. */
 export class SseWriter {
   private started = false;
@@ -28,9 +41,7 @@ export class SseWriter {
   async send(event: string | null, data: unknown): Promise<void> {
     this.start();
     if (this.closed) return;
-    const payload = typeof data === 'string' ? data : JSON.stringify(data);
-    const text = event ? `event: ${event}\ndata: ${payload}\n\n` : `data: ${payload}\n\n`;
-    if (!this.res.write(text)) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    if (!this.res.write(sseFrame(event, data))) await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
   }
 
   end(): void {

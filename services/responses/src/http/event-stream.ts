@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { SseWriter, toApiError, type Logger } from '@rgw/shared';
+import { SseWriter, errorEventData, toApiError, type Logger } from '@rgw/shared';
 import type { ResponseStreamEvent } from '../wire/response-types.js';
 
 const LIFECYCLE_START = new Set(['response.created', 'response.in_progress']);
@@ -57,7 +57,7 @@ export async function writeEventStream(res: Response, events: AsyncGenerator<Res
     if (!started) throw err;
     const apiError = toApiError(err);
     opts.log.error({ err }, 'response stream failed after it started');
-    await writer.send('error', { type: 'error', code: apiError.code ?? 'server_error', message: apiError.message, param: apiError.param, sequence_number: lastSeq + 1 });
+    await writer.send('error', errorEventData(apiError, lastSeq + 1));
   } finally {
     await events.return(undefined).catch(() => {});
     if (opened) writer.end();
