@@ -61,6 +61,6 @@ describe('the Dockerfile', () => {
   it('copies the package.json of every service of the manifest before npm ci', () => {
     const dockerfile = read('deploy/docker/Dockerfile');
     const copied = [...dockerfile.matchAll(/^COPY (services\/[^/\s]+)\/package\.json /gm)].map((m) => m[1]);
-    expect(copied.sort()).toEqual(SERVICE_MANIFEST.map((s) => s.dir).sort());
+    expect(copied.sort()).toEqual([...new Set(SERVICE_MANIFEST.map((s) => s.dir))].sort());
   });
 });

@@ -15,7 +15,7 @@ afterAll(() => gateway.close());
 
 describe('gateway with a service down', () => {
   it('mounts the other services in-process and proxies the configured one', () => {
-    expect(gateway.mounted).toEqual(['conversations', 'prompts']);
+    expect(gateway.mounted).toEqual(['conversations', 'prompts', 'files', 'vector-stores']);
   });
 
   // One service down must not fail the gateway's readiness probe: chat, models and the other services still work.
@@ -28,7 +28,7 @@ describe('gateway with a service down', () => {
     expect(body.dependencies.services.prompts).toMatchObject({ status: 'OK', placement: 'mounted' });
     expect(body.dependencies.database.status).toBe('OK');
     expect(body.proxied).toEqual(['responses']);
-    expect(body.mounted).toEqual(['conversations', 'prompts']);
+    expect(body.mounted).toEqual(['conversations', 'prompts', 'files', 'vector-stores']);
   });
 
   it('answers requests for that service with a 502 envelope and a request id', async () => {

@@ -1,7 +1,9 @@
 import type { ServiceFactory, ServiceName, ServiceSpec } from '@rgw/shared';
 import { createConversationsService } from '@rgw/conversations';
+import { createFilesService } from '@rgw/files';
 import { createPromptsService } from '@rgw/prompts';
 import { createResponsesService } from '@rgw/responses';
+import { createIngestWorker, createVectorStoresService } from '@rgw/vector-stores';
 
 /**
  * The factory of each service of the manifest, for running it in the gateway's process (mounted api
@@ -12,6 +14,9 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   responses: createResponsesService,
   conversations: createConversationsService,
   prompts: createPromptsService,
+  files: createFilesService,
+  'vector-stores': createVectorStoresService,
+  'ingest-worker': createIngestWorker,
 };
 
 /** Throws when the factories and the manifest do not name the same services. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { ObjectStoreConfig } from './objects/object-store.js';
 import { SERVICE_MANIFEST, serviceUrlVariable, type ServiceName } from './service-manifest.js';
 
 const API_SERVICE_NAMES = SERVICE_MANIFEST.filter((s) => s.role === 'api').map((s) => s.name) as [ServiceName, ...ServiceName[]];
@@ -109,6 +110,13 @@ export interface Config {
   defaultKeyLimits: { rpm?: number; tpm?: number };
   /** Whether HOST (or the file's host) was set: an open gateway binds to loopback unless told otherwise. */
   hostExplicit: boolean;
+  /** File bytes: S3 when S3_ENDPOINT or S3_BUCKET is set, else local disk under DATA_DIR/objects. */
+  objectStore: ObjectStoreConfig;
+  /** FILES_MAX_BYTES: largest file accepted by POST /v1/files (default 512 MB, OpenAI's). */
+  filesMaxBytes: number;
+  /** QDRANT_URL / QDRANT_API_KEY: the vector index of distributed deployments; unset = the embedded index. */
+  qdrantUrl?: string;
+  qdrantApiKey?: string;
 }
 
 /** Whether callers must present an API key (any key, or the admin key that manages them, is configured). */
@@ -192,6 +200,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new Error(`${name} must be a positive integer, got '${env[name]}'`);
     return n;
   };
+  const dataDir = resolve(env.DATA_DIR || file.dataDir || './data');
+  const objectStore: ObjectStoreConfig =
+    env.S3_ENDPOINT || env.S3_BUCKET
+      ? {
+          kind: 's3',
+          endpoint: env.S3_ENDPOINT || undefined,
+          bucket: env.S3_BUCKET || 'rgw-files',
+          region: env.S3_REGION || env.AWS_REGION || 'us-east-1',
+          accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+        }
+      : { kind: 'disk', dir: resolve(dataDir, 'objects') };
   return {
     port: intFromEnv(env, 'PORT') ?? file.port ?? 8321,
     host: explicitHost || (guarded ? '0.0.0.0' : '127.0.0.1'),
@@ -200,7 +220,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authProjects,
     adminApiKey,
     defaultKeyLimits: { rpm: positive('RATE_LIMIT_RPM'), tpm: positive('RATE_LIMIT_TPM') },
-    dataDir: resolve(env.DATA_DIR || file.dataDir || './data'),
+    dataDir,
+    objectStore,
+    filesMaxBytes: parseSize(env.FILES_MAX_BYTES ?? '512mb'),
+    qdrantUrl: env.QDRANT_URL || undefined,
+    qdrantApiKey: env.QDRANT_API_KEY || undefined,
     bodyLimitBytes: parseSize(bodyLimit),
     embeddingModel: env.EMBEDDING_MODEL || file.embeddingModel,
     databaseUrl: env.DATABASE_URL || file.databaseUrl,

@@ -45,3 +45,6 @@ export * from './http/body-policy.js';
 export * from './http/register-routes.js';
 export * from './http/route-descriptor.js';
 export * from './http/route-params.js';
+export * from './wire/attribute-filter.js';
+export * from './objects/object-store.js';
+export * from './objects/create-object-store.js';

@@ -12,6 +12,8 @@ import { DatabaseQueue } from './queue/database-queue.js';
 import type { TopicQueue } from './queue/queue.js';
 import type { PlatformPart, ServiceName } from './service-manifest.js';
 import type { RouteDescriptor } from './http/route-descriptor.js';
+import { createObjectStore } from './objects/create-object-store.js';
+import type { ObjectStore } from './objects/object-store.js';
 
 /**
  * Everything a process needs, with the adapter of each part chosen by configuration: SQLite or
@@ -23,6 +25,8 @@ export interface Platform {
   database: Database;
   cache: Cache;
   queue: TopicQueue;
+  /** File bytes (disk or S3). Opening it connects nothing; a service that stores bytes calls `ensureReady()`. */
+  objects: ObjectStore;
   catalog: ModelCatalog;
   inference: InferenceClient;
   /** Base URL at which every public API is reachable (the gateway), for service-to-service calls. */
@@ -44,6 +48,8 @@ export async function createPlatform(config: Config, name: string, opts: { logge
       ? await AmqpQueue.connect(config.amqpUrl, config.keyPrefix, logger, { shutdownGraceMs })
       : await DatabaseQueue.open(database, logger, { shutdownGraceMs });
     opened.push(queue);
+    const objects = createObjectStore(config.objectStore);
+    opened.push(objects);
     const catalog = new ModelCatalog(config.providers, cache, config.modelCacheTtlMs, logger);
     // Never a guess: defaulting to this process's own port made a lone service call itself.
     const gatewayUrl =
@@ -58,6 +64,7 @@ export async function createPlatform(config: Config, name: string, opts: { logge
       database,
       cache,
       queue,
+      objects,
       catalog,
       inference: new InferenceClient(catalog, config),
       gatewayUrl,
@@ -66,6 +73,7 @@ export async function createPlatform(config: Config, name: string, opts: { logge
         // get the shutdown budget; past it they are abandoned (a queued job is retried elsewhere).
         await withTimeout(queue.close(), config.shutdownTimeoutMs).catch((err) => logger.warn({ err: (err as Error).message }, 'queue close'));
         await cache.close().catch(() => {});
+        await objects.close().catch(() => {});
         await database.close().catch(() => {});
       },
     };
@@ -127,12 +135,13 @@ export async function platformHealth(platform: Platform): Promise<Record<Platfor
       return { status: 'Error', kind, error: (err as Error).message };
     }
   };
-  const [database, cache, queue] = await Promise.all([
+  const [database, cache, queue, objects] = await Promise.all([
     check(platform.database.dialect, () => platform.database.ping()),
     check(platform.cache.kind, () => platform.cache.ping()),
     check(platform.queue.kind, () => platform.queue.ping()),
+    check(platform.objects.kind, () => platform.objects.ping()),
   ]);
-  return { database, cache, queue };
+  return { database, cache, queue, objects };
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -4,7 +4,7 @@ import { processHealth, type Platform } from './platform.js';
 /** A platform whose parts answer pings as told; only what processHealth touches. */
 function fakePlatform(down: Partial<Record<'database' | 'cache' | 'queue', boolean>>): Platform {
   const part = (kind: string, isDown?: boolean) => ({ kind, dialect: kind, ping: async () => { if (isDown) throw new Error(`${kind} is down`); } });
-  return { database: part('postgres', down.database), cache: part('redis', down.cache), queue: part('amqp', down.queue) } as unknown as Platform;
+  return { database: part('postgres', down.database), cache: part('redis', down.cache), queue: part('amqp', down.queue), objects: part('disk') } as unknown as Platform;
 }
 
 describe('processHealth', () => {

@@ -9,8 +9,8 @@
 export type ServiceRole = 'api' | 'worker';
 
 /** The platform parts a process can depend on; /health fails only for the parts its services use. */
-export type PlatformPart = 'database' | 'cache' | 'queue';
-export const PLATFORM_PARTS: readonly PlatformPart[] = ['database', 'cache', 'queue'];
+export type PlatformPart = 'database' | 'cache' | 'queue' | 'objects';
+export const PLATFORM_PARTS: readonly PlatformPart[] = ['database', 'cache', 'queue', 'objects'];
 
 export interface ServiceSpec {
   name: string;
@@ -23,12 +23,25 @@ export interface ServiceSpec {
   uses: readonly PlatformPart[];
   /** Its npm workspace folder, which holds the package and `src/main.ts`, its own-process entry point. */
   dir: string;
+  /** Entry point inside `dir` when it is not `src/main.ts` (a worker sharing its api service's package). */
+  entry?: string;
 }
 
 export const SERVICE_MANIFEST = [
   { name: 'responses', role: 'api', routes: ['/v1/responses'], defaultPort: 8322, uses: ['database', 'cache', 'queue'], dir: 'services/responses' },
   { name: 'conversations', role: 'api', routes: ['/v1/conversations'], defaultPort: 8323, uses: ['database'], dir: 'services/conversations' },
   { name: 'prompts', role: 'api', routes: ['/v1/prompts'], defaultPort: 8324, uses: ['database'], dir: 'services/prompts' },
+  { name: 'files', role: 'api', routes: ['/v1/files', '/v1/uploads'], defaultPort: 8325, uses: ['database', 'queue', 'objects'], dir: 'services/files' },
+  {
+    name: 'vector-stores',
+    role: 'api',
+    routes: ['/v1/vector_stores', '/v1/vector-io'],
+    defaultPort: 8326,
+    uses: ['database', 'queue'],
+    dir: 'services/vector-stores',
+  },
+  // The vector stores' own worker (same package and tables): extracts, chunks and embeds attached files.
+  { name: 'ingest-worker', role: 'worker', routes: [], defaultPort: 8327, uses: ['database', 'queue'], dir: 'services/vector-stores', entry: 'src/worker-main.ts' },
 ] as const satisfies readonly ServiceSpec[];
 
 export type ServiceName = (typeof SERVICE_MANIFEST)[number]['name'];
@@ -75,7 +88,7 @@ export function checkManifest(manifest: readonly ServiceSpec[]): void {
 
 /** The entry point that runs a service as its own process. */
 export function serviceEntry(spec: ServiceSpec): string {
-  return `${spec.dir}/src/main.ts`;
+  return `${spec.dir}/${spec.entry ?? 'src/main.ts'}`;
 }
 
 /** `<NAME>_SERVICE_URL`: set on the gateway, it proxies the api service there instead of mounting it. */

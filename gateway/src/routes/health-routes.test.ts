@@ -21,6 +21,7 @@ function fakePlatform(down: Partial<Record<'database' | 'cache' | 'queue', boole
     database: part('postgres', down.database),
     cache: part('redis', down.cache),
     queue: part('amqp', down.queue),
+    objects: part('disk'),
     catalog: { providerStatus: async () => ({}) },
   } as unknown as Platform;
 }

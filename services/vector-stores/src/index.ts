@@ -1,0 +1,2 @@
+export * from './vector-stores-service.js';
+export * from './ingest-worker.js';

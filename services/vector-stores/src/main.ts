@@ -1,0 +1,4 @@
+import { runService } from '@rgw/shared';
+import { createVectorStoresService } from './vector-stores-service.js';
+
+await runService('vector-stores', createVectorStoresService);

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ObjectNotFoundError, type ObjectStore } from './object-store.js';
+
+const TMP = '.tmp';
+const MULTIPART = '.multipart';
+
+/**
+ * Objects as files under one folder (embedded mode). A write goes to a temporary file that is
+ * renamed into place once complete and flushed, so a crash or an abort never leaves a partial object
+ * under its key. Multipart uploads keep each part as its own file and join them at completion.
+ */
+export class DiskObjectStore implements ObjectStore {
+  readonly kind = 'disk' as const;
+  constructor(readonly dir: string) {}
+
+  async ensureReady(): Promise<void> {
+    await mkdir(join(this.dir, TMP), { recursive: true });
+    await mkdir(join(this.dir, MULTIPART), { recursive: true });
+    // Temporary files left by a crash belong to no object.
+    for (const name of await readdir(join(this.dir, TMP))) await rm(join(this.dir, TMP, name), { force: true });
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+  }
+
+  async put(key: string, body: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ bytes: number }> {
+    const target = this.pathOf(key);
+    const tmp = join(this.dir, TMP, randomUUID());
+    await mkdir(dirname(tmp), { recursive: true });
+    const bytes = await writeFile(tmp, body, opts.signal);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(tmp, target);
+    return { bytes };
+  }
+
+  async get(key: string, opts: { range?: { start: number; end?: number } } = {}): Promise<{ body: Readable; bytes: number }> {
+    const path = this.pathOf(key);
+    const size = await fileSize(path);
+    if (size === undefined) throw new ObjectNotFoundError(key);
+    const start = opts.range?.start ?? 0;
+    const end = Math.min(opts.range?.end ?? size - 1, size - 1);
+    const bytes = Math.max(0, end - start + 1);
+    // An empty range must not open a stream that reads the whole file (createReadStream's end is inclusive).
+    const body = bytes === 0 ? Readable.from([]) : createReadStream(path, { start, end });
+    return { body, bytes };
+  }
+
+  async head(key: string): Promise<{ bytes: number } | undefined> {
+    const size = await fileSize(this.pathOf(key));
+    return size === undefined ? undefined : { bytes: size };
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    for await (const path of walk(this.dir)) {
+      const key = relative(this.dir, path).split(sep).join('/');
+      if (key.startsWith(TMP + '/') || key.startsWith(MULTIPART + '/')) continue;
+      if (key.startsWith(prefix)) yield key;
+    }
+  }
+
+  async createMultipart(): Promise<{ uploadId: string }> {
+    const uploadId = randomUUID();
+    await mkdir(join(this.dir, MULTIPART, uploadId), { recursive: true });
+    return { uploadId };
+  }
+
+  async putPart(_key: string, uploadId: string, partNumber: number, body: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ etag: string; bytes: number }> {
+    const folder = this.uploadDir(uploadId);
+    if ((await fileSize(folder)) === undefined) throw new ObjectNotFoundError(`multipart ${uploadId}`);
+    const tmp = join(this.dir, TMP, randomUUID());
+    const bytes = await writeFile(tmp, body, opts.signal);
+    await rename(tmp, join(folder, String(partNumber)));
+    return { etag: `${partNumber}-${bytes}`, bytes };
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<{ bytes: number }> {
+    const folder = this.uploadDir(uploadId);
+    const sources = parts.map((p) => join(folder, String(p.partNumber)));
+    for (const source of sources) if ((await fileSize(source)) === undefined) throw new ObjectNotFoundError(`part ${source}`);
+    async function* joined() {
+      for (const source of sources) yield* createReadStream(source);
+    }
+    const result = await this.put(key, Readable.from(joined()));
+    await rm(folder, { recursive: true, force: true });
+    return result;
+  }
+
+  async abortMultipart(_key: string, uploadId: string): Promise<void> {
+    await rm(this.uploadDir(uploadId), { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {}
+
+  private uploadDir(uploadId: string): string {
+    if (!/^[A-Za-z0-9-]+$/.test(uploadId)) throw new ObjectNotFoundError(`multipart ${uploadId}`);
+    return join(this.dir, MULTIPART, uploadId);
+  }
+
+  /** Keys are ours, but refuse anything that could leave the folder all the same. */
+  private pathOf(key: string): string {
+    const parts = key.split('/');
+    if (!key || parts.some((p) => !p || p === '.' || p === '..' || p.startsWith('.')) || key.includes('\0')) {
+      throw new Error(`invalid object key '${key}'`);
+    }
+    return join(this.dir, ...parts);
+  }
+}
+
+/** Streams `body` into `path`, fsyncs it, and removes it on any failure or abort. */
+async function writeFile(path: string, body: Readable, signal?: AbortSignal): Promise<number> {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    const out = createWriteStream(path, { flags: 'wx' });
+    await pipeline(body, counter, out, { signal });
+    const handle = await open(path, 'r');
+    await handle.sync().finally(() => handle.close());
+    return bytes;
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function* walk(dir: string): AsyncIterable<string> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else yield path;
+  }
+}
