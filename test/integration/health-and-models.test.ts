@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SERVICE_MANIFEST } from '@rgw/shared';
 import { mock, openai, platforms } from '../support/context.js';
 
 describe.each(platforms)('health and provider merging ($mode)', (p) => {
@@ -16,7 +17,7 @@ describe.each(platforms)('health and provider merging ($mode)', (p) => {
     // A provider that is down is reported, but does not make the platform unhealthy.
     expect(body.dependencies.providers.offline.status).toBe('Error');
     if (p.mode === 'distributed') {
-      expect(Object.keys(body.dependencies.services).sort()).toEqual(['conversations', 'prompts', 'responses']);
+      expect(Object.keys(body.dependencies.services).sort()).toEqual(SERVICE_MANIFEST.map((s) => s.name).sort());
       for (const s of Object.values(body.dependencies.services)) expect(s).toMatchObject({ status: 'OK' });
     }
   });

@@ -97,7 +97,16 @@ describe.skipIf(!rabbitUp)('health during a RabbitMQ outage', () => {
     const gateway = await spawnTs(
       'outage-gateway',
       'gateway/src/main.ts',
-      { ...env('gateway'), PORT: gatewayPort, [serviceUrlVariable('responses')]: responses!.url, [serviceUrlVariable('conversations')]: conversations!.url },
+      {
+        ...env('gateway'),
+        PORT: gatewayPort,
+        [serviceUrlVariable('responses')]: responses!.url,
+        [serviceUrlVariable('conversations')]: conversations!.url,
+        // Services this test does not start, and their worker, which would use the queue in-process.
+        [serviceUrlVariable('files')]: 'http://127.0.0.1:9',
+        [serviceUrlVariable('vector-stores')]: 'http://127.0.0.1:9',
+        WORKERS: 'external',
+      },
       logDir,
     );
     started.push(gateway);
