@@ -18,7 +18,18 @@ export class DiskObjectStore implements ObjectStore {
   readonly kind = 'disk' as const;
   constructor(readonly dir: string) {}
 
-  async ensureReady(): Promise<void> {
+  private ready?: Promise<void>;
+
+  /** Once per store: in embedded mode several services share it, and a later call must not sweep a write in flight. */
+  ensureReady(): Promise<void> {
+    this.ready ??= this.prepare().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private async prepare(): Promise<void> {
     await mkdir(join(this.dir, TMP), { recursive: true });
     await mkdir(join(this.dir, MULTIPART), { recursive: true });
     // Temporary files left by a crash belong to no object.
