@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildApp } from 'fauxqs';
+import { S3ObjectStore } from '../../shared/src/objects/s3-object-store.js';
 import { freePort, REPO_ROOT, spawnTs, waitHealthy } from './process-harness.js';
 
 /**
@@ -50,6 +51,46 @@ export async function startS3TestServer(opts: { childProcess?: boolean; bucket?:
     },
     stop,
   };
+}
+
+/**
+ * The S3 server of the distributed integration run: the real one named by S3_ENDPOINT (and S3_BUCKET,
+ * S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) when the environment gives one, else fauxqs in a
+ * child process. The bucket exists on return, so the platform's /health finds it.
+ */
+export async function startS3ForPlatform(logDir: string): Promise<S3TestServer> {
+  const real = process.env.S3_ENDPOINT;
+  const server: S3TestServer = real
+    ? {
+        endpoint: real,
+        env: {
+          S3_ENDPOINT: real,
+          S3_BUCKET: process.env.S3_BUCKET || 'rgw-test',
+          S3_REGION: process.env.S3_REGION || TEST_S3_CREDENTIALS.region,
+          S3_ACCESS_KEY_ID: process.env.S3_ACCESS_KEY_ID ?? '',
+          S3_SECRET_ACCESS_KEY: process.env.S3_SECRET_ACCESS_KEY ?? '',
+        },
+        stop: async () => {},
+      }
+    : await startS3TestServer({ childProcess: true, logDir });
+  const { env } = server;
+  const store = new S3ObjectStore({
+    kind: 's3',
+    endpoint: env.S3_ENDPOINT,
+    bucket: env.S3_BUCKET,
+    region: env.S3_REGION,
+    accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+  });
+  try {
+    await store.ensureReady();
+  } catch (err) {
+    await server.stop();
+    throw new Error(`S3 for the distributed run (${env.S3_ENDPOINT}, bucket ${env.S3_BUCKET}) is not usable: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await store.close();
+  }
+  return server;
 }
 
 /** The parts of fauxqs's in-memory S3 store the two added calls read and write. */
