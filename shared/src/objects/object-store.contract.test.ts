@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -237,6 +238,31 @@ describe('object store contract: s3 store that cannot be reached', () => {
     }
     await store.close();
   }, 60_000);
+});
+
+describe('object store contract: s3 server that accepts connections but never answers', () => {
+  it('fails with ObjectStoreUnavailableError once the idle timeout passes (twice: one retry)', async () => {
+    const sockets = new Set<Socket>();
+    const hung = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const { port } = hung.address() as AddressInfo;
+    const store = new S3ObjectStore(
+      { kind: 's3', endpoint: `http://127.0.0.1:${port}`, bucket: 'hung', region: 'us-east-1', accessKeyId: 'x', secretAccessKey: 'y' },
+      { idleMs: 400 },
+    );
+    try {
+      for (const [name, call] of [['ping', () => store.ping()], ['get', () => store.get('k')], ['put', () => store.put('k', body('data'))]] as const) {
+        const started = Date.now();
+        const err = await (call() as Promise<unknown>).then(() => undefined, (e: unknown) => e);
+        expect(err, name).toBeInstanceOf(ObjectStoreUnavailableError);
+        expect(Date.now() - started, name).toBeLessThan(3_000);
+      }
+    } finally {
+      await store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((r) => hung.close(r));
+    }
+  }, 30_000);
 });
 
 describe('object store contract: disk store shared by several services', () => {

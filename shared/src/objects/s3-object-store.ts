@@ -28,15 +28,22 @@ const INTERNAL_PREFIX = '.multipart/';
 
 /**
  * Objects in an S3-protocol bucket (AWS, MinIO, ...). Every transfer streams; a failing or unreachable
- * store surfaces as `ObjectStoreUnavailableError` within seconds rather than a hang (short connection
- * timeout, idle-socket timeout, one retry).
+ * store surfaces as `ObjectStoreUnavailableError` within seconds rather than a hang (3 s connection
+ * timeout, 10 s idle-socket timeout, one retry).
  */
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   private readonly target: S3Target;
 
-  constructor(readonly config: Extract<ObjectStoreConfig, { kind: 's3' }>) {
+  /**
+   * `idleTimeoutMs` ends a request whose socket saw no traffic for that long (a hung server; also a
+   * download whose reader stalls that long). The SDK retries once, so a hung server fails in about twice that.
+   */
+  constructor(
+    readonly config: Extract<ObjectStoreConfig, { kind: 's3' }>,
+    timeouts: { connectMs?: number; idleMs?: number } = {},
+  ) {
     this.client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
@@ -47,7 +54,7 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 3_000, socketTimeout: 20_000 },
+      requestHandler: { connectionTimeout: timeouts.connectMs ?? 3_000, socketTimeout: timeouts.idleMs ?? 10_000 },
     });
     this.target = { client: this.client, bucket: config.bucket, partCopy: 'unknown' };
   }
