@@ -29,7 +29,7 @@ export async function startS3TestServer(opts: { childProcess?: boolean; bucket?:
   let stop: () => Promise<void>;
   if (opts.childProcess) {
     const proc = await spawnTs('s3-server', 'test/support/s3-server.ts', { PORT: String(await freePort()) }, { logDir: opts.logDir });
-    await waitHealthy(proc, 15_000).catch(async (err) => {
+    await waitHealthy(proc, 60_000).catch(async (err) => {
       await proc.stop();
       throw err;
     });

@@ -85,11 +85,15 @@ export class DiskObjectStore implements ObjectStore {
     return { uploadId };
   }
 
-  async putPart(_key: string, uploadId: string, partNumber: number, body: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ etag: string; bytes: number }> {
+  async putPart(_key: string, uploadId: string, partNumber: number, body: Readable, opts: { bytes?: number; signal?: AbortSignal } = {}): Promise<{ etag: string; bytes: number }> {
     const folder = this.uploadDir(uploadId);
     if ((await fileSize(folder)) === undefined) throw new ObjectNotFoundError(`multipart ${uploadId}`);
     const tmp = join(this.dir, TMP, randomUUID());
     const bytes = await writeFile(tmp, body, opts.signal);
+    if (opts.bytes !== undefined && bytes !== opts.bytes) {
+      await rm(tmp, { force: true });
+      throw new RangeError(`the body has ${bytes} bytes, ${opts.bytes} announced`);
+    }
     await rename(tmp, join(folder, String(partNumber)));
     return { etag: `${partNumber}-${bytes}`, bytes };
   }

@@ -105,7 +105,10 @@ for (const plan of targetPlans()) {
     }, 30_000);
 
     it('a body failing mid-stream rejects the put and leaves nothing', async () => {
-      await expect(t.store.put(p + 'failed', chunkedBody(MiB, 11, 'fail'))).rejects.toThrow(/client went away/);
+      // The body's own error, as it is: a client that went away is not a store failure (no 503).
+      const err = await t.store.put(p + 'failed', chunkedBody(MiB, 11, 'fail')).catch((e: unknown) => e);
+      expect(err).toMatchObject({ message: 'client went away mid-upload' });
+      expect(err).not.toBeInstanceOf(ObjectStoreUnavailableError);
       await expect(t.store.get(p + 'failed')).rejects.toBeInstanceOf(ObjectNotFoundError);
       // A failed small body (single request) too.
       await expect(t.store.put(p + 'failed-small', chunkedBody(1024, 3, 'fail'))).rejects.toThrow(/client went away/);
@@ -167,6 +170,20 @@ for (const plan of targetPlans()) {
         const up2 = await upload(key2, [[1, parts[0]!, 'unsized'], [2, parts[2]!, 'sized'], [3, parts[3]!, 'unsized']]);
         await t.store.completeMultipart(key2, up2.uploadId, up2.order([3, 1]));
         expect((await getBytes(key2)).equals(Buffer.concat([parts[3]!, parts[0]!]))).toBe(true);
+        expect(await t.leftovers()).toEqual([]);
+      }, 60_000);
+
+      it('refuses a part whose body does not match its announced size, and the upload stays usable', async () => {
+        const key = p + 'mp/mismatch';
+        const { uploadId } = await t.store.createMultipart(key);
+        for (const [data, announced] of [[a, a.length + 1], [a, a.length - 1], [c, c.length + 5], [c, c.length - 5]] as const) {
+          const started = Date.now();
+          await expect(t.store.putPart(key, uploadId, 1, body(data), { bytes: announced })).rejects.toThrow(/announced/);
+          expect(Date.now() - started).toBeLessThan(5_000);
+        }
+        const ok = await t.store.putPart(key, uploadId, 1, body(c), { bytes: c.length });
+        await t.store.completeMultipart(key, uploadId, [{ partNumber: 1, etag: ok.etag }]);
+        expect((await getBytes(key)).equals(c)).toBe(true);
         expect(await t.leftovers()).toEqual([]);
       }, 60_000);
 

@@ -137,24 +137,25 @@ export class S3ObjectStore implements ObjectStore {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) throw new RangeError(`part number ${partNumber} is outside 1..10000`);
     if (opts.bytes !== undefined && opts.bytes >= MIN_PART_BYTES) {
       const bytes = opts.bytes;
-      const counted = countBytes(body, opts.signal);
+      const counted = countBytes(body, opts.signal, bytes);
+      // The SDK pipes the body into the request without watching it: a failing body must cancel the
+      // request itself, or the server would wait for the missing bytes until the idle timeout.
+      const cancel = new AbortController();
+      counted.stream.on('error', () => cancel.abort());
+      const signal = opts.signal ? AbortSignal.any([opts.signal, cancel.signal]) : cancel.signal;
       try {
         const res = await this.client.send(
           new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: counted.stream, ContentLength: bytes }),
-          { abortSignal: opts.signal },
+          { abortSignal: signal },
         );
-        if (counted.bytes() !== bytes) throw new Error(`part ${partNumber}: body had ${counted.bytes()} bytes, ${bytes} announced`);
         return { etag: partToken('part', bytes, res.ETag ?? ''), bytes };
       } catch (err) {
-        throw isAbortError(err) ? err : toStoreError(err, key);
+        if (opts.signal?.aborted) throw abortErrorOf(opts.signal);
+        throw counted.failure() ?? toStoreError(err, key);
       }
     }
     const tmpKey = `${partPrefix(uploadId)}${partNumber}`;
-    const { bytes, etag } = await this.upload(tmpKey, body, { signal: opts.signal });
-    if (opts.bytes !== undefined && bytes !== opts.bytes) {
-      await this.delete(tmpKey).catch(() => {});
-      throw new Error(`part ${partNumber}: body had ${bytes} bytes, ${opts.bytes} announced`);
-    }
+    const { bytes, etag } = await this.upload(tmpKey, body, { signal: opts.signal, expected: opts.bytes });
     return { etag: partToken('object', bytes, etag), bytes };
   }
 
@@ -181,8 +182,8 @@ export class S3ObjectStore implements ObjectStore {
    * its own upload and, before rejecting, aborts the multipart upload it had opened, so nothing is left
    * behind (its own `abort()` rejects at once and cleans up later, racing the caller).
    */
-  private async upload(key: string, body: Readable, opts: { contentType?: string; signal?: AbortSignal } = {}): Promise<{ bytes: number; etag: string }> {
-    const counted = countBytes(body, opts.signal);
+  private async upload(key: string, body: Readable, opts: { contentType?: string; signal?: AbortSignal; expected?: number } = {}): Promise<{ bytes: number; etag: string }> {
+    const counted = countBytes(body, opts.signal, opts.expected);
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.config.bucket, Key: key, Body: counted.stream, ContentType: opts.contentType },
@@ -195,13 +196,18 @@ export class S3ObjectStore implements ObjectStore {
       return { bytes: counted.bytes(), etag: res.ETag ?? '' };
     } catch (err) {
       if (opts.signal?.aborted) throw abortErrorOf(opts.signal);
-      throw toStoreError(counted.failure() ?? err, key);
+      // The body's own failure (the client went away) is not the store's.
+      throw counted.failure() ?? toStoreError(err, key);
     }
   }
 }
 
-/** Passes `body` through, counting bytes; aborting `signal` or a failing body ends the stream with that error. */
-function countBytes(body: Readable, signal?: AbortSignal): { stream: Readable; bytes: () => number; failure: () => Error | undefined } {
+/**
+ * Passes `body` through, counting bytes; aborting `signal` or a failing body ends the stream with that
+ * error, and so does a body longer or shorter than `expected` (a request must never carry fewer bytes
+ * than its Content-Length: the server would wait for the rest).
+ */
+function countBytes(body: Readable, signal?: AbortSignal, expected?: number): { stream: Readable; bytes: () => number; failure: () => Error | undefined } {
   let bytes = 0;
   let failure: Error | undefined;
   const onAbort = () => body.destroy(abortErrorOf(signal!));
@@ -212,8 +218,10 @@ function countBytes(body: Readable, signal?: AbortSignal): { stream: Readable; b
       for await (const chunk of body) {
         const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array | string);
         bytes += buf.length;
+        if (expected !== undefined && bytes > expected) throw new RangeError(`the body has more than the ${expected} bytes announced`);
         yield buf;
       }
+      if (expected !== undefined && bytes !== expected) throw new RangeError(`the body has ${bytes} bytes, ${expected} announced`);
     } catch (err) {
       failure = err as Error;
       throw err;
