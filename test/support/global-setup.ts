@@ -5,6 +5,7 @@ import { TEST_INTERNAL_TOKEN } from './auth.js';
 import { MockModelServer } from './mock-model-server.js';
 import { distributedUnavailable, startDistributed, startEmbedded, type PlatformInfo, type RunningPlatform } from './platform-harness.js';
 import { REPO_ROOT } from './process-harness.js';
+import { startS3ForPlatform, type S3TestServer } from './s3-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,8 +44,10 @@ export default async function setup(project: TestProject) {
     INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
   };
   const running: RunningPlatform[] = [];
+  let s3: S3TestServer | undefined;
   const stopAll = async () => {
     await Promise.allSettled(running.map((p) => p.stop()));
+    await s3?.stop();
     await mock.close();
   };
   try {
@@ -58,7 +61,9 @@ export default async function setup(project: TestProject) {
         if (process.env.CI || process.env.REQUIRE_DISTRIBUTED === '1') throw new Error(`distributed mode is required here but cannot run: ${why}`);
         console.warn(banner);
       } else {
-        starts.push(startDistributed(env, logDir));
+        // File bytes in S3, as deployed: fauxqs, or the real server S3_ENDPOINT names.
+        s3 = await startS3ForPlatform(logDir);
+        starts.push(startDistributed({ ...env, ...s3.env }, logDir));
       }
     }
     for (const p of await Promise.all(starts)) if (p) running.push(p);

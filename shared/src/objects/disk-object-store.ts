@@ -18,7 +18,18 @@ export class DiskObjectStore implements ObjectStore {
   readonly kind = 'disk' as const;
   constructor(readonly dir: string) {}
 
-  async ensureReady(): Promise<void> {
+  private ready?: Promise<void>;
+
+  /** Once per store: in embedded mode several services share it, and a later call must not sweep a write in flight. */
+  ensureReady(): Promise<void> {
+    this.ready ??= this.prepare().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private async prepare(): Promise<void> {
     await mkdir(join(this.dir, TMP), { recursive: true });
     await mkdir(join(this.dir, MULTIPART), { recursive: true });
     // Temporary files left by a crash belong to no object.
@@ -74,11 +85,15 @@ export class DiskObjectStore implements ObjectStore {
     return { uploadId };
   }
 
-  async putPart(_key: string, uploadId: string, partNumber: number, body: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ etag: string; bytes: number }> {
+  async putPart(_key: string, uploadId: string, partNumber: number, body: Readable, opts: { bytes?: number; signal?: AbortSignal } = {}): Promise<{ etag: string; bytes: number }> {
     const folder = this.uploadDir(uploadId);
     if ((await fileSize(folder)) === undefined) throw new ObjectNotFoundError(`multipart ${uploadId}`);
     const tmp = join(this.dir, TMP, randomUUID());
     const bytes = await writeFile(tmp, body, opts.signal);
+    if (opts.bytes !== undefined && bytes !== opts.bytes) {
+      await rm(tmp, { force: true });
+      throw new RangeError(`the body has ${bytes} bytes, ${opts.bytes} announced`);
+    }
     await rename(tmp, join(folder, String(partNumber)));
     return { etag: `${partNumber}-${bytes}`, bytes };
   }
