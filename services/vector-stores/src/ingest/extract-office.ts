@@ -1,6 +1,7 @@
 import JSZip from 'jszip';
 import mammoth from 'mammoth';
 import { extractText as extractPdfText, getDocumentProxy } from 'unpdf';
+import { formatBytes } from './byte-stream.js';
 import { InvalidFileError } from './ingest-errors.js';
 import { slices } from './text-decode.js';
 
@@ -31,7 +32,8 @@ export async function* extractPdf(buf: Buffer): AsyncGenerator<string> {
 }
 
 /** A DOCX's raw text (paragraphs separated by blank lines), as mammoth reads it. */
-export async function* extractDocx(buf: Buffer): AsyncGenerator<string> {
+export async function* extractDocx(buf: Buffer, maxUnzipped?: number): AsyncGenerator<string> {
+  await openZip(buf, 'DOCX', maxUnzipped); // mammoth opens it again; this only checks it before anything is inflated
   let text: string;
   try {
     text = (await mammoth.extractRawText({ buffer: buf })).value;
@@ -42,8 +44,8 @@ export async function* extractDocx(buf: Buffer): AsyncGenerator<string> {
 }
 
 /** A PPTX's text: each slide's text runs in presentation order, each followed by its speaker notes. */
-export async function* extractPptx(buf: Buffer): AsyncGenerator<string> {
-  const zip = await openZip(buf, 'PPTX');
+export async function* extractPptx(buf: Buffer, maxUnzipped?: number): AsyncGenerator<string> {
+  const zip = await openZip(buf, 'PPTX', maxUnzipped);
   const slides = await slideOrder(zip);
   if (!slides.length) throw new InvalidFileError('The PPTX file has no slides (no ppt/slides/slideN.xml).');
   let first = true;
@@ -67,12 +69,25 @@ export async function zipKind(buf: Buffer): Promise<'docx' | 'pptx' | null> {
   return null;
 }
 
-async function openZip(buf: Buffer, what: string): Promise<JSZip> {
+/** Default cap on the total unzipped size of a DOCX or PPTX: a small zip can hold gigabytes (a zip bomb). */
+export const DEFAULT_MAX_UNZIPPED_BYTES = 512 * 1024 * 1024;
+
+async function openZip(buf: Buffer, what: string, maxUnzipped = DEFAULT_MAX_UNZIPPED_BYTES): Promise<JSZip> {
+  let zip: JSZip;
   try {
-    return await JSZip.loadAsync(buf);
+    zip = await JSZip.loadAsync(buf);
   } catch (err) {
     throw new InvalidFileError(`The ${what} file is not a valid zip package: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
+  // The sizes the zip declares (JSZip fails an entry whose data does not match its declared size).
+  let total = 0;
+  for (const entry of Object.values(zip.files)) {
+    total += (entry as unknown as { _data?: { uncompressedSize?: number } })._data?.uncompressedSize ?? 0;
+  }
+  if (total > maxUnzipped) {
+    throw new InvalidFileError(`The ${what} file unpacks to ${formatBytes(total)}, more than the ${formatBytes(maxUnzipped)} this server accepts.`);
+  }
+  return zip;
 }
 
 /** Slide part paths in the order the presentation lists them; by slide number when it does not say. */

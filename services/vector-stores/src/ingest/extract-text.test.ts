@@ -142,6 +142,18 @@ describe('extractText failures', () => {
     await expect(run()).rejects.toThrow(/larger than the 500 bytes/);
   });
 
+  it('refuses a DOCX or PPTX that unpacks to more than the cap (a zip bomb)', async () => {
+    const docx = await samples.sampleDocx(['x'.repeat(200_000)]); // compresses to a few hundred bytes
+    const run = async () => {
+      for await (const _ of extractText({ filename: 'bomb.docx', body: samples.streamOf(docx), maxUnzippedBytes: 100_000 })) void _;
+    };
+    await expect(run()).rejects.toThrow(/unpacks to \d+ KB, more than the 98 KB/);
+    const html = async () => {
+      for await (const _ of extractText({ filename: 'big.html', body: samples.streamOf('<p>' + 'x'.repeat(5000)), maxMarkupBytes: 1000 })) void _;
+    };
+    await expect(html()).rejects.toBeInstanceOf(InvalidFileError);
+  });
+
   it('maps errors to last_error codes (anything unexpected is a server_error)', () => {
     expect(lastErrorOf(new InvalidFileError('bad'))).toEqual({ code: 'invalid_file', message: 'bad' });
     expect(lastErrorOf(new UnsupportedFileError('no'))).toEqual({ code: 'unsupported_file', message: 'no' });

@@ -11,21 +11,28 @@ export interface ExtractOptions {
   body: ByteSource;
   /** Cap on the formats that must be held whole (PDF, DOCX, PPTX, HTML, JSON). Default 100 MB. */
   maxBufferedBytes?: number;
+  /** Cap on HTML and JSON, which are parsed whole into far more memory than their size. Default 32 MB. */
+  maxMarkupBytes?: number;
+  /** Cap on the total unzipped size of a DOCX or PPTX. Default 512 MB. */
+  maxUnzippedBytes?: number;
   /** Cap on one JSONL record. Default 16 MB. */
   maxLineBytes?: number;
 }
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_MAX_MARKUP_BYTES = 32 * 1024 * 1024;
 const SNIFF_BYTES = 8192;
 
 /**
  * The text of a file as segments, read by the type its extension, else its content type, else its
  * first bytes say. Text-like formats (plain text, Markdown, code, CSV, JSONL) stream with bounded
- * memory; PDF, DOCX, PPTX, HTML and JSON are read whole, up to `maxBufferedBytes`.
+ * memory; PDF, DOCX and PPTX are read whole up to `maxBufferedBytes`, HTML and JSON up to `maxMarkupBytes`.
  * Fails with UnsupportedFileError or InvalidFileError (their `code` is the file's `last_error.code`).
  */
 export async function* extractText(opts: ExtractOptions): AsyncGenerator<string> {
   const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const maxMarkup = Math.min(maxBuffered, opts.maxMarkupBytes ?? DEFAULT_MAX_MARKUP_BYTES);
+  const maxUnzipped = opts.maxUnzippedBytes;
   const { head, rest } = await peek(opts.body, SNIFF_BYTES);
   const kind = await resolveKind(opts.filename, opts.contentType, head);
   switch (kind) {
@@ -36,26 +43,26 @@ export async function* extractText(opts: ExtractOptions): AsyncGenerator<string>
       yield* jsonLines(head, rest, opts.maxLineBytes ?? 16 * 1024 * 1024);
       return;
     case 'json':
-      yield* json(await readAll(rest, maxBuffered, 'JSON'));
+      yield* json(await readAll(rest, maxMarkup, 'JSON'));
       return;
     case 'html':
-      yield* html(await readAll(rest, maxBuffered, 'HTML'));
+      yield* html(await readAll(rest, maxMarkup, 'HTML'));
       return;
     case 'pdf':
       yield* extractPdf(await readAll(rest, maxBuffered, 'PDF'));
       return;
     case 'docx':
-      yield* extractDocx(await readAll(rest, maxBuffered, 'DOCX'));
+      yield* extractDocx(await readAll(rest, maxBuffered, 'DOCX'), maxUnzipped);
       return;
     case 'pptx':
-      yield* extractPptx(await readAll(rest, maxBuffered, 'PPTX'));
+      yield* extractPptx(await readAll(rest, maxBuffered, 'PPTX'), maxUnzipped);
       return;
     case 'zip': {
       // A zip without a telling name: only its entries say whether it is a DOCX, a PPTX or neither.
       const whole = await readAll(rest, maxBuffered, 'zip');
       const inner = await zipKind(whole);
-      if (inner === 'docx') yield* extractDocx(whole);
-      else if (inner === 'pptx') yield* extractPptx(whole);
+      if (inner === 'docx') yield* extractDocx(whole, maxUnzipped);
+      else if (inner === 'pptx') yield* extractPptx(whole, maxUnzipped);
       else throw unsupported(opts.filename, opts.contentType);
       return;
     }
