@@ -11,7 +11,7 @@ function toBuffer(chunk: Uint8Array | string): Buffer {
  * Reads the first `size` bytes (or all, if fewer) without losing them: `rest` yields the head
  * again followed by the remaining bytes, so sniffing never forces the whole file into memory.
  */
-export async function peek(source: ByteSource, size: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+export async function peek(source: ByteSource, size: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer>; close: () => Promise<void> }> {
   const iterator = source[Symbol.asyncIterator]();
   const parts: Buffer[] = [];
   let length = 0;
@@ -33,15 +33,25 @@ export async function peek(source: ByteSource, size: number): Promise<{ head: Bu
     try {
       for (;;) {
         const next = await iterator.next();
-        if (next.done) return;
+        if (next.done) {
+          done = true;
+          return;
+        }
         yield toBuffer(next.value);
       }
     } finally {
       // Stopping early (an error downstream) must release the underlying stream.
-      await iterator.return?.();
+      await close();
     }
   }
-  return { head: head.subarray(0, Math.min(head.length, size)), rest: rest() };
+  // A generator never started does not run its finally: close() releases the source in every case.
+  const close = async (): Promise<void> => {
+    if (!done) {
+      done = true;
+      await iterator.return?.();
+    }
+  };
+  return { head: head.subarray(0, Math.min(head.length, size)), rest: rest(), close };
 }
 
 /** Reads a whole (binary) file, refusing more than `maxBytes` before holding it. */

@@ -154,6 +154,19 @@ describe('extractText failures', () => {
     await expect(html()).rejects.toBeInstanceOf(InvalidFileError);
   });
 
+  it('releases the source stream when it refuses a file or its reader stops early', async () => {
+    const refused = samples.streamOf(samples.garbageBytes(300_000), 1024);
+    await expect(
+      (async () => {
+        for await (const _ of extractText({ filename: 'x.png', body: refused })) void _;
+      })(),
+    ).rejects.toBeInstanceOf(UnsupportedFileError);
+    expect(refused.destroyed).toBe(true);
+    const stopped = samples.largeTextStream(10 * 1024 * 1024);
+    for await (const _ of extractText({ filename: 'x.txt', body: stopped })) break;
+    expect(stopped.destroyed).toBe(true);
+  });
+
   it('maps errors to last_error codes (anything unexpected is a server_error)', () => {
     expect(lastErrorOf(new InvalidFileError('bad'))).toEqual({ code: 'invalid_file', message: 'bad' });
     expect(lastErrorOf(new UnsupportedFileError('no'))).toEqual({ code: 'unsupported_file', message: 'no' });

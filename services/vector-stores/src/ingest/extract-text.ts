@@ -30,11 +30,18 @@ const SNIFF_BYTES = 8192;
  * Fails with UnsupportedFileError or InvalidFileError (their `code` is the file's `last_error.code`).
  */
 export async function* extractText(opts: ExtractOptions): AsyncGenerator<string> {
+  const { head, rest, close } = await peek(opts.body, SNIFF_BYTES);
+  try {
+    yield* extractKind(await resolveKind(opts.filename, opts.contentType, head), head, rest, opts);
+  } finally {
+    await close(); // refused before reading, failed midway or stopped early: the source is released
+  }
+}
+
+async function* extractKind(kind: FileKind | 'zip', head: Buffer, rest: AsyncIterable<Buffer>, opts: ExtractOptions): AsyncGenerator<string> {
   const maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   const maxMarkup = Math.min(maxBuffered, opts.maxMarkupBytes ?? DEFAULT_MAX_MARKUP_BYTES);
   const maxUnzipped = opts.maxUnzippedBytes;
-  const { head, rest } = await peek(opts.body, SNIFF_BYTES);
-  const kind = await resolveKind(opts.filename, opts.contentType, head);
   switch (kind) {
     case 'text':
       yield* plainText(head, rest, opts.filename);
