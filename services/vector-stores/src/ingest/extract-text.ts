@@ -134,7 +134,9 @@ function* html(buf: Buffer): Generator<string> {
     wordwrap: false,
     selectors: [
       // Without dataTable, a table's cells run together into one line of words.
-      { selector: 'table', format: 'dataTable' },
+      { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
+      // Keep the author's case: headings are shown back as the file's content.
+      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
     ],

@@ -56,7 +56,8 @@ const BY_CONTENT_TYPE = new Map<string, FileKind>([
 export function extensionOf(filename: string): string | null {
   const base = filename.slice(filename.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
-  if (dot <= 0 || dot === base.length - 1) return base.toLowerCase() === 'dockerfile' || base.toLowerCase() === 'makefile' ? 'mk' : null;
+  // No extension (Makefile, .bashrc): the content type or the bytes decide.
+  if (dot <= 0 || dot === base.length - 1) return null;
   return base.slice(dot + 1).toLowerCase();
 }
 
