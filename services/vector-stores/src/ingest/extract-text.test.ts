@@ -92,6 +92,12 @@ describe('extractText by type', () => {
     expect(await textOf('blob', docx)).toContain('Sniffed DOCX text');
   });
 
+  it('reads Windows-1252 (Latin-1) text as such, not as broken UTF-8', async () => {
+    const latin1 = Buffer.from('Le café était très naïf. Prix : 5 €.\n', 'latin1');
+    latin1[latin1.length - 3] = 0x80; // the euro sign's Windows-1252 byte
+    expect(await textOf('vieux.txt', latin1)).toBe('Le café était très naïf. Prix : 5 €.\n');
+  });
+
   it('reads UTF-16 text with a byte-order mark', async () => {
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('héllo wörld 世界', 'utf16le')]);
     expect(await textOf('legacy.txt', utf16)).toBe('héllo wörld 世界');

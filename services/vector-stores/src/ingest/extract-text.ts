@@ -3,7 +3,7 @@ import { type ByteSource, peek, readAll } from './byte-stream.js';
 import { extractDocx, extractPdf, extractPptx, zipKind } from './extract-office.js';
 import { declaredKind, type FileKind, looksLikeText, sniffKind } from './file-type.js';
 import { InvalidFileError, UnsupportedFileError } from './ingest-errors.js';
-import { decodeText, encodingOf, lines, slices } from './text-decode.js';
+import { decodeText, encodingOf, lines, slices, textEncodingOf } from './text-decode.js';
 
 export interface ExtractOptions {
   filename: string;
@@ -94,7 +94,7 @@ function unsupported(filename: string, contentType: string | null | undefined): 
 }
 
 async function* plainText(head: Buffer, rest: AsyncIterable<Buffer>, filename: string): AsyncGenerator<string> {
-  const encoding = encodingOf(head);
+  const encoding = textEncodingOf(head);
   if (encoding === 'utf-8' && !looksLikeText(head)) {
     throw new InvalidFileError(`The file '${filename}' is not valid text: it holds binary data or is not encoded as UTF-8.`);
   }
@@ -104,7 +104,7 @@ async function* plainText(head: Buffer, rest: AsyncIterable<Buffer>, filename: s
 async function* jsonLines(head: Buffer, rest: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<string> {
   let n = 0;
   let first = true;
-  for await (const line of lines(decodeText(rest, encodingOf(head), 'JSONL'), maxLineBytes)) {
+  for await (const line of lines(decodeText(rest, textEncodingOf(head), 'JSONL'), maxLineBytes)) {
     n++;
     if (!line.trim()) continue;
     let value: unknown;

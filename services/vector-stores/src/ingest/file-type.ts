@@ -109,6 +109,16 @@ export function looksLikeText(sample: Buffer): boolean {
   return badCharRatio(text) < 0.05;
 }
 
+/** Whether a sample is valid UTF-8 (an incomplete character at its very end, cut by the sample size, is fine). */
+export function isUtf8Prefix(sample: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(trimPartialUtf8(sample));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The share of characters that are replacement characters or control characters other than whitespace. */
 export function badCharRatio(text: string): number {
   if (!text.length) return 0;

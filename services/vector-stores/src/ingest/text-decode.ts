@@ -1,8 +1,10 @@
-import { badCharRatio } from './file-type.js';
+import { badCharRatio, isUtf8Prefix } from './file-type.js';
 import { InvalidFileError } from './ingest-errors.js';
 
 /** Largest piece of bytes decoded (and so the largest text segment yielded) at once. */
 export const SEGMENT_BYTES = 64 * 1024;
+
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
 /** The text encoding a byte-order mark announces, or UTF-8. */
 export function encodingOf(head: Buffer): 'utf-8' | 'utf-16le' | 'utf-16be' {
@@ -12,11 +14,22 @@ export function encodingOf(head: Buffer): 'utf-8' | 'utf-16le' | 'utf-16be' {
 }
 
 /**
+ * The encoding of a file known to be text: as `encodingOf`, except that a start which is not UTF-8
+ * but reads cleanly as Windows-1252 (older Western files: `café` saved as Latin-1) is read as that,
+ * rather than turning every accented letter into U+FFFD. Binary stays UTF-8, to fail as such.
+ */
+export function textEncodingOf(head: Buffer): TextEncoding {
+  const bom = encodingOf(head);
+  if (bom !== 'utf-8' || isUtf8Prefix(head) || head.includes(0)) return bom;
+  return badCharRatio(new TextDecoder('windows-1252').decode(head)) < 0.01 ? 'windows-1252' : 'utf-8';
+}
+
+/**
  * Decodes a byte stream into text segments of at most SEGMENT_BYTES' worth, holding nothing else:
  * the decoder carries a character cut between two reads over to the next. Text that turns out to be
  * binary (many replacement or control characters) fails as `invalid_file` rather than be indexed.
  */
-export async function* decodeText(bytes: AsyncIterable<Buffer>, encoding: 'utf-8' | 'utf-16le' | 'utf-16be', what = 'text'): AsyncGenerator<string> {
+export async function* decodeText(bytes: AsyncIterable<Buffer>, encoding: TextEncoding, what = 'text'): AsyncGenerator<string> {
   const decoder = new TextDecoder(encoding); // strips the BOM; invalid bytes become U+FFFD
   let seen = 0;
   let bad = 0;
