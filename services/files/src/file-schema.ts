@@ -40,7 +40,7 @@ export const filenameSchema = z
 export const createUploadSchema = z.strictObject({
   filename: filenameSchema,
   purpose: purposeSchema,
-  bytes: z.number().int().min(1),
+  bytes: z.number().int().min(1).max(8 * 1024 ** 3),
   mime_type: z.string().min(1).max(255),
   expires_after: expiresAfterSchema.optional(),
 });

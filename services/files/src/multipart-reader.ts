@@ -91,10 +91,16 @@ export async function readMultipart<R>(req: IncomingMessage, opts: MultipartRead
     const counted = new Transform({
       transform(chunk: Buffer, _enc, done) {
         bytes += chunk.length;
-        if (bytes > opts.maxFileBytes) return done(opts.tooLarge());
+        if (bytes > opts.maxFileBytes) {
+          const err = opts.tooLarge();
+          fail(err);
+          return done(err);
+        }
         done(null, chunk);
       },
     });
+    // The sink may not have attached to `counted` yet (it writes a row first): an unheard 'error' would crash the process.
+    counted.on('error', () => {});
     stream.on('error', (err) => counted.destroy(err));
     stream.pipe(counted);
     const part = info;
