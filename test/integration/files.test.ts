@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import LlamaStackClient from 'llama-stack-client';
-import OpenAI, { toFile, toStreamingFile } from 'openai';
+import OpenAI, { APIError, toFile, toStreamingFile } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { signPrincipal } from '@rgw/shared';
 import { authFetch, staticProjectOf, TEST_INTERNAL_TOKEN, TEST_KEY, TEST_KEY_B } from '../support/auth.js';
@@ -127,14 +127,14 @@ describe.each(platforms)('Files API through the openai SDK ($mode)', (p) => {
     const all = await client.files.list();
     expect(all.data.every((f, i, a) => i === 0 || a[i - 1]!.created_at >= f.created_at)).toBe(true);
     expect((await client.files.list({ purpose: 'vision' })).data.every((f) => f.purpose === 'vision')).toBe(true);
-    expect((await client.files.list({ purpose })).data.every((f) => f.purpose === purpose)).toBe(true);
+    expect((await client.files.list({ purpose })).data.every((f) => (f.purpose as string) === purpose)).toBe(true);
   });
 
   it('deletes bytes and row: then 404 everywhere and gone from the list', async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from('bye'), 'bye.txt'), purpose: 'assistants' });
     expect(await client.files.delete(file.id)).toEqual({ id: file.id, object: 'file', deleted: true });
     for (const call of [() => client.files.retrieve(file.id), () => client.files.content(file.id), () => client.files.delete(file.id)]) {
-      const err = await errorOf<OpenAI.APIError>(call());
+      const err = await errorOf<APIError>(call());
       expect(err.status).toBe(404);
       expect(err.error).toMatchObject({ param: 'file_id', code: 'file_not_found', type: 'invalid_request_error' });
     }
@@ -151,7 +151,7 @@ describe.each(platforms)('Files API through the openai SDK ($mode)', (p) => {
       const res = await fetch(`${p.baseURL}${path}`, { method, headers: later });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
-    const list = await (await fetch(`${p.baseURL}/files?limit=10000`, { headers: later })).json();
+    const list = (await (await fetch(`${p.baseURL}/files?limit=10000`, { headers: later })).json()) as { data: { id: string }[] };
     expect(list.data.map((f: { id: string }) => f.id)).not.toContain(file.id);
     expect(list.data.map((f: { id: string }) => f.id)).toContain(batch.id);
     // The clock header is internal: from a client it is stripped, so the file is still there for it.
@@ -190,17 +190,17 @@ describe.each(platforms)('Files API through the openai SDK ($mode)', (p) => {
     for (const [body, param] of cases) {
       const res = await post(body);
       expect(res.status, param).toBe(400);
-      expect((await res.json()).error, param).toMatchObject({ param, type: 'invalid_request_error' });
+      expect(((await res.json()) as { error: unknown }).error, param).toMatchObject({ param, type: 'invalid_request_error' });
     }
     expect((await client.files.list()).data.length).toBe(before);
-    const sdk = await errorOf<OpenAI.APIError>(client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'nonsense' as 'assistants' }));
+    const sdk = await errorOf<APIError>(client.files.create({ file: await toFile(Buffer.from('x'), 'x.txt'), purpose: 'nonsense' as 'assistants' }));
     expect(sdk.status).toBe(400);
     const notJson = await authFetch(`${p.baseURL}/files`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(notJson.status).toBe(400);
     const unknown = `file-${'0'.repeat(48)}`;
-    expect((await errorOf<OpenAI.APIError>(client.files.retrieve(unknown))).status).toBe(404);
-    expect((await errorOf<OpenAI.APIError>(client.files.list({ after: unknown }))).status).toBe(400);
-    expect((await errorOf<OpenAI.APIError>(client.files.list({ limit: 10_001 }))).status).toBe(400);
+    expect((await errorOf<APIError>(client.files.retrieve(unknown))).status).toBe(404);
+    expect((await errorOf<APIError>(client.files.list({ after: unknown }))).status).toBe(400);
+    expect((await errorOf<APIError>(client.files.list({ limit: 10_001 }))).status).toBe(400);
   });
 
   it('answers 413 at once for a declared body over FILES_MAX_BYTES', async () => {
@@ -216,10 +216,10 @@ describe.each(platforms)('Files API through the openai SDK ($mode)', (p) => {
   it("keeps each project's files to itself", async () => {
     const mine = await client.files.create({ file: await toFile(Buffer.from('private'), 'private.txt'), purpose: 'assistants' });
     for (const call of [() => other.files.retrieve(mine.id), () => other.files.content(mine.id), () => other.files.delete(mine.id)]) {
-      expect((await errorOf<OpenAI.APIError>(call())).status).toBe(404);
+      expect((await errorOf<APIError>(call())).status).toBe(404);
     }
     expect((await other.files.list()).data.map((f) => f.id)).not.toContain(mine.id);
-    expect((await errorOf<OpenAI.APIError>(other.files.list({ after: mine.id }))).status).toBe(400);
+    expect((await errorOf<APIError>(other.files.list({ after: mine.id }))).status).toBe(400);
     expect(await (await client.files.content(mine.id)).text()).toBe('private');
   });
 });

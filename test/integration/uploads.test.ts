@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import OpenAI, { toFile } from 'openai';
+import OpenAI, { APIError, toFile } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { signPrincipal } from '@rgw/shared';
 import { staticProjectOf, TEST_INTERNAL_TOKEN, TEST_KEY, TEST_KEY_B } from '../support/auth.js';
@@ -39,7 +39,7 @@ describe.each(platforms)('Uploads API through the openai SDK ($mode)', (p) => {
     expect((await client.files.list()).data.map((f) => f.id)).toContain(done.file!.id);
     // Completed: no more parts, no second completion, no cancel.
     for (const call of [() => part(upload.id, Buffer.from('x')), () => client.uploads.complete(upload.id, { part_ids: [first.id] }), () => client.uploads.cancel(upload.id)]) {
-      const err = await errorOf<OpenAI.APIError>(call());
+      const err = await errorOf<APIError>(call());
       expect(err.status).toBe(400);
       expect(err.error).toMatchObject({ code: 'invalid_upload_state' });
     }
@@ -57,18 +57,18 @@ describe.each(platforms)('Uploads API through the openai SDK ($mode)', (p) => {
   it('refuses parts that do not add up to bytes, and an md5 that does not match', async () => {
     const upload = await start(10);
     const a = await part(upload.id, Buffer.from('12345'));
-    const short = await errorOf<OpenAI.APIError>(client.uploads.complete(upload.id, { part_ids: [a.id] }));
+    const short = await errorOf<APIError>(client.uploads.complete(upload.id, { part_ids: [a.id] }));
     expect(short.status).toBe(400);
     expect(short.error).toMatchObject({ param: 'part_ids', code: 'bytes_mismatch' });
     const b = await part(upload.id, Buffer.from('67890'));
-    const dup = await errorOf<OpenAI.APIError>(client.uploads.complete(upload.id, { part_ids: [a.id, a.id] }));
+    const dup = await errorOf<APIError>(client.uploads.complete(upload.id, { part_ids: [a.id, a.id] }));
     expect(dup.status).toBe(400);
-    const unknown = await errorOf<OpenAI.APIError>(client.uploads.complete(upload.id, { part_ids: [a.id, `part_${'0'.repeat(48)}`] }));
+    const unknown = await errorOf<APIError>(client.uploads.complete(upload.id, { part_ids: [a.id, `part_${'0'.repeat(48)}`] }));
     expect(unknown.status).toBe(400);
     // Still pending after those refusals: the right call completes it.
     const wrongMd5 = await start(4);
     const w = await part(wrongMd5.id, Buffer.from('abcd'));
-    const mismatch = await errorOf<OpenAI.APIError>(client.uploads.complete(wrongMd5.id, { part_ids: [w.id], md5: md5(Buffer.from('abce')) }));
+    const mismatch = await errorOf<APIError>(client.uploads.complete(wrongMd5.id, { part_ids: [w.id], md5: md5(Buffer.from('abce')) }));
     expect(mismatch.status).toBe(400);
     expect(mismatch.error).toMatchObject({ param: 'md5', code: 'md5_mismatch' });
     const done = await client.uploads.complete(upload.id, { part_ids: [b.id, a.id] });
@@ -80,13 +80,13 @@ describe.each(platforms)('Uploads API through the openai SDK ($mode)', (p) => {
     await part(upload.id, Buffer.from('ab'));
     const cancelled = await client.uploads.cancel(upload.id);
     expect(cancelled).toMatchObject({ id: upload.id, status: 'cancelled', file: null });
-    expect((await errorOf<OpenAI.APIError>(part(upload.id, Buffer.from('cd')))).status).toBe(400);
-    expect((await errorOf<OpenAI.APIError>(client.uploads.cancel(upload.id))).status).toBe(400);
+    expect((await errorOf<APIError>(part(upload.id, Buffer.from('cd')))).status).toBe(400);
+    expect((await errorOf<APIError>(client.uploads.cancel(upload.id))).status).toBe(400);
   });
 
   it('refuses a part bigger than the upload, bad create requests, and unknown uploads', async () => {
     const small = await start(3);
-    const big = await errorOf<OpenAI.APIError>(part(small.id, Buffer.from('four')));
+    const big = await errorOf<APIError>(part(small.id, Buffer.from('four')));
     expect(big.status).toBe(413);
     expect(big.error).toMatchObject({ param: 'data', code: 'part_too_large' });
     const noData = await fetch(`${p.baseURL}/uploads/${small.id}/parts`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}` }, body: new FormData() });
@@ -98,13 +98,13 @@ describe.each(platforms)('Uploads API through the openai SDK ($mode)', (p) => {
       [{ bytes: 1, filename: 'x', purpose: 'assistants' }, 'mime_type'],
       [{ bytes: 1, filename: 'x', mime_type: 'text/plain', purpose: 'assistants', expires_after: { anchor: 'created_at', seconds: 10 } }, 'expires_after.seconds'],
     ] as const) {
-      const err = await errorOf<OpenAI.APIError>(client.uploads.create(body as never));
+      const err = await errorOf<APIError>(client.uploads.create(body as never));
       expect(err.status, param).toBe(400);
       expect(String((err.error as { param?: string }).param), `${param}: ${err.message}`).toContain(param.split('.')[0]!);
     }
     const unknown = `upload_${'0'.repeat(48)}`;
     for (const call of [() => part(unknown, Buffer.from('x')), () => client.uploads.complete(unknown, { part_ids: [] }), () => client.uploads.cancel(unknown)]) {
-      expect((await errorOf<OpenAI.APIError>(call())).status).toBe(404);
+      expect((await errorOf<APIError>(call())).status).toBe(404);
     }
   });
 
@@ -117,7 +117,7 @@ describe.each(platforms)('Uploads API through the openai SDK ($mode)', (p) => {
     expect((await fetch(`${p.baseURL}/uploads/${upload.id}/parts`, { method: 'POST', headers: later, body: form })).status).toBe(404);
     const complete = await fetch(`${p.baseURL}/uploads/${upload.id}/complete`, { method: 'POST', headers: { ...later, 'content-type': 'application/json' }, body: JSON.stringify({ part_ids: [a.id] }) });
     expect(complete.status).toBe(404);
-    expect((await complete.json()).error).toMatchObject({ code: 'upload_expired' });
+    expect(((await complete.json()) as { error: unknown }).error).toMatchObject({ code: 'upload_expired' });
     // Now (not an hour later) it is still pending and completes.
     expect((await client.uploads.complete(upload.id, { part_ids: [a.id] })).status).toBe('completed');
   });
@@ -125,10 +125,10 @@ describe.each(platforms)('Uploads API through the openai SDK ($mode)', (p) => {
   it("keeps each project's uploads to itself", async () => {
     const upload = await start(2);
     for (const call of [() => part(upload.id, Buffer.from('ab'), other), () => other.uploads.complete(upload.id, { part_ids: [] }), () => other.uploads.cancel(upload.id)]) {
-      expect((await errorOf<OpenAI.APIError>(call())).status).toBe(404);
+      expect((await errorOf<APIError>(call())).status).toBe(404);
     }
     const mine = await part(upload.id, Buffer.from('ab'));
     const done = await client.uploads.complete(upload.id, { part_ids: [mine.id] });
-    expect((await errorOf<OpenAI.APIError>(other.files.retrieve(done.file!.id))).status).toBe(404);
+    expect((await errorOf<APIError>(other.files.retrieve(done.file!.id))).status).toBe(404);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OpenAI, { toFile } from 'openai';
+import OpenAI, { APIError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -82,14 +82,14 @@ describe('POST /v1/files', () => {
     expect(await ok.json()).toMatchObject({ object: 'file', bytes: 12, filename: 'a.txt', purpose: 'user_data', status: 'processed', expires_at: null });
     const bad = await fetch(`${server.url}/v1/files`, { method: 'POST', body: form([['file', new Blob(['x'.repeat(1000)]), 'b.txt'], ['purpose', 'nope']]) });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatchObject({ param: 'purpose', code: 'invalid_value' });
+    expect(((await bad.json()) as { error: unknown }).error).toMatchObject({ param: 'purpose', code: 'invalid_value' });
     expect([objectsOnDisk(), await fileRows()]).toEqual([before[0]! + 1, before[1]! + 1]);
   });
 
   it('answers 413 past FILES_MAX_BYTES and keeps neither object nor row', async () => {
     const before = [objectsOnDisk(), await fileRows()];
     const err = await client.files.create({ file: await toFile(Buffer.alloc(1024 * 1024 + 1), 'big.bin'), purpose: 'assistants' }).catch((e) => e);
-    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toBeInstanceOf(APIError);
     expect(err.status).toBe(413);
     expect([objectsOnDisk(), await fileRows()]).toEqual(before);
   });
