@@ -45,10 +45,13 @@ async function uploadThroughGateway(origin: string, total: number): Promise<stri
   return (JSON.parse(text) as { id: string }).id;
 }
 
+/** GET the content with node:http (no web-stream layer in the client), counting the bytes. */
 async function downloadThroughGateway(origin: string, id: string): Promise<number> {
-  const res = await fetch(`${origin}/v1/files/${id}/content`);
+  const req = http.get(`${origin}/v1/files/${id}/content`);
+  const [res] = (await once(req, 'response')) as [http.IncomingMessage];
   let bytes = 0;
-  for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) bytes += c.length;
+  for await (const c of res) bytes += (c as Buffer).length;
+  if (res.statusCode !== 200) throw new Error(`download failed: ${res.statusCode}`);
   return bytes;
 }
 
