@@ -63,4 +63,12 @@ describe('readMultipart', () => {
     expect(sinkAborted).toBe(before + 1);
     expect(await send([['file', 'x'.repeat(10), 'ok.txt']])).toMatchObject({ status: 200, file: { bytes: 10 } });
   });
+
+  it('answers a form that ends without its closing boundary, or has no boundary at all, with a 400', async () => {
+    const raw = (body: string, type = 'multipart/form-data; boundary=b') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body }).then((r) => r.json());
+    expect(await raw('--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc')).toMatchObject({ status: 400 });
+    expect(await raw('--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nx')).toMatchObject({ status: 400 });
+    expect(await raw('whatever', 'multipart/form-data')).toMatchObject({ status: 400 });
+    expect(await raw('--b--\r\n')).toMatchObject({ status: 200, fields: {} });
+  });
 });
