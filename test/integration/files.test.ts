@@ -224,6 +224,18 @@ describe.each(platforms)('Files API through the openai SDK ($mode)', (p) => {
   });
 });
 
+describe.each(platforms)('the files service in /health ($mode)', (p) => {
+  it('reports the object store (and, distributed, the files process as healthy)', async () => {
+    const body = (await (await fetch(`${p.origin}/health`)).json()) as { dependencies: { objects?: { status: string; kind: string }; services?: Record<string, { status: string }> } };
+    expect(body.dependencies.objects).toMatchObject({ status: 'OK', kind: expect.stringMatching(/^(disk|s3)$/) });
+    if (p.services?.files) {
+      expect(body.dependencies.services?.files).toMatchObject({ status: 'OK' });
+      const own = (await (await fetch(`${p.services.files}/health`)).json()) as { dependencies: Record<string, { status: string }> };
+      expect(own.dependencies.objects).toMatchObject({ status: 'OK' });
+    }
+  });
+});
+
 describe.each(platforms)('Files API through llama-stack-client ($mode)', (p) => {
   const client = new LlamaStackClient({ baseURL: p.origin, apiKey: TEST_KEY, maxRetries: 0 });
 
