@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import OpenAI, { APIError, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { available, freshPostgres } from '../../../test/support/backing-services.js';
@@ -153,6 +154,16 @@ describe.each(engines)('files service in-process (%s)', (engine) => {
       expect(objectsOnDisk()).toBe(objects - 1);
       await waitFor(async () => deleted.some((e) => e.file_id === file.id));
       expect(deleted.find((e) => e.file_id === file.id)).toMatchObject({ project_id: 'proj_default' });
+    });
+
+    it('sweeps what a crash left: a file row still uploading a day later, with its object', async () => {
+      const id = `file-${'c'.repeat(48)}-${engine.toLowerCase()}`;
+      await platform.objects.put(`files/${id}`, Readable.from([Buffer.from('orphan')]));
+      const created = Math.floor(t / 1000) - 25 * 3600;
+      await platform.database.db.insertInto('files').values({ id, project_id: 'proj_default', status: 'uploading', object_key: `files/${id}`, filename: 'o.bin', purpose: '', bytes: 0, created_at: created, expires_at: null }).execute();
+      expect((await service.sweeper.sweep()).files).toBe(1);
+      expect(await platform.objects.head(`files/${id}`)).toBeUndefined();
+      expect(deleted.some((e) => e.file_id === id)).toBe(false);
     });
 
     it('expires a pending upload after an hour: its parts are refused, then swept', async () => {

@@ -164,6 +164,8 @@ export class UploadManager {
   /** Discards an upload for good (the sweeper's, for expired pending uploads and stuck completions). */
   async remove(upload: UploadRecord): Promise<void> {
     await storeCall(() => this.o.objects.abortMultipart(upload.object_key, upload.multipart_id));
+    // A completion cut off after the parts were joined left the assembled object, with no file row.
+    if (upload.status === 'completing') await storeCall(() => this.o.objects.delete(upload.object_key));
     await this.o.store.remove(upload.id);
   }
 
