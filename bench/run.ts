@@ -10,6 +10,7 @@ import { startDistributed, startEmbedded, spawnEntry, waitReady, LOG_DIR } from 
 import { renderSection, toJson, type Section } from './report.js';
 import { responsesSection } from './responses-section.js';
 import { SETTINGS } from './settings.js';
+import { filesSection } from './files-section.js';
 
 // The gateway's added cost over calling the model server directly; see bench/README.md.
 
@@ -68,6 +69,7 @@ async function main() {
     const keyed = await started(startEmbedded({ ...env, ...KEYED_ENV }, prof('keyed-gateway')));
     await authSection(embedded, keyed, print);
   }
+  if (SETTINGS.only.includes('6') || !process.env.BENCH_ONLY) await filesSection(env, print);
   // Everything but the mock goes before distributed mode starts: spare CPU is scarce on a small machine.
   while (cleanup.length > 1) await cleanup.pop()!();
   if (SETTINGS.cpuProf) console.log(`\nCPU profiles (main thread = *.0.001.cpuprofile) in ${profDir}; summarise with bench/profile-summary.ts`);

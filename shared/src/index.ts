@@ -48,3 +48,4 @@ export * from './http/route-params.js';
 export * from './wire/attribute-filter.js';
 export * from './objects/object-store.js';
 export * from './objects/create-object-store.js';
+export * from './events/file-events.js';
