@@ -1,5 +1,7 @@
 import type { Platform } from '@rgw/shared';
-import { MemoryIndex } from './index-testing/memory-index.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteScanIndex } from './index-testing/sqlite-scan-index.js';
 import type { VectorIndex } from './index/vector-index.js';
 
 const shared = new WeakMap<Platform, { index: Promise<VectorIndex>; users: number }>();
@@ -13,9 +15,9 @@ export function createVectorIndex(platform: Platform): VectorIndex {
   // TODO(merge): switch to the index engineer's adapters once they land:
   //   if (platform.config.qdrantUrl) return new QdrantIndex({ url: platform.config.qdrantUrl, apiKey: platform.config.qdrantApiKey });
   //   return new EmbeddedIndex(join(platform.config.dataDir, 'vector-index.sqlite'));
-  // Until then the in-memory index: correct in one process (embedded mode), blind across processes.
-  void platform;
-  return new MemoryIndex();
+  // Until then a brute-force scan over the same file, which the processes of one host share.
+  mkdirSync(platform.config.dataDir, { recursive: true });
+  return new SqliteScanIndex(join(platform.config.dataDir, 'vector-index.sqlite'));
 }
 
 /** The shared index of this platform, opened on first use; `release` closes it when its last user leaves. */

@@ -71,7 +71,7 @@ export function toBatchObject(batch: BatchRecord, totals: StoreTotals) {
     object: 'vector_store.files_batch' as const,
     created_at: batch.created_at,
     vector_store_id: batch.vector_store_id,
-    status: batch.cancelled ? ('cancelled' as const) : counts.in_progress > 0 ? ('in_progress' as const) : ('completed' as const),
+    status: batch.cancelled && counts.cancelled > 0 ? ('cancelled' as const) : counts.in_progress > 0 ? ('in_progress' as const) : ('completed' as const),
     file_counts: counts,
   };
 }

@@ -44,21 +44,7 @@ export class MemoryIndex implements VectorIndex {
   }
 
   async search(req: SearchRequest): Promise<SearchHit[]> {
-    const stores = new Set(req.vectorStoreIds);
-    const terms = new Set(tokens(req.queryText));
-    const hits: SearchHit[] = [];
-    for (const c of this.chunks.values()) {
-      if (c.projectId !== req.projectId || !stores.has(c.vectorStoreId)) continue;
-      if (req.filter && !matchesFilter(req.filter, c.attributes)) continue;
-      const vector = req.queryVector && c.embedding ? (cosine(req.queryVector, c.embedding) + 1) / 2 : 0;
-      const words = tokens(c.text);
-      const keyword = terms.size ? words.filter((w) => terms.has(w)).length / (words.length + terms.size) : 0;
-      const score = req.mode === 'vector' ? vector : req.mode === 'keyword' ? keyword : (vector + keyword) / 2;
-      if (req.mode === 'keyword' && keyword === 0) continue;
-      if (req.scoreThreshold !== undefined && score < req.scoreThreshold) continue;
-      hits.push({ chunkId: c.id, vectorStoreId: c.vectorStoreId, fileId: c.fileId, filename: c.filename, chunkIndex: c.chunkIndex, text: c.text, score, attributes: c.attributes });
-    }
-    return hits.sort((a, b) => b.score - a.score).slice(0, req.topK);
+    return scoreChunks(this.chunks.values(), req);
   }
 
   async close(): Promise<void> {}
@@ -71,6 +57,25 @@ export class MemoryIndex implements VectorIndex {
   private of(vectorStoreId: string, fileId: string): ChunkRecord[] {
     return [...this.chunks.values()].filter((c) => c.vectorStoreId === vectorStoreId && c.fileId === fileId);
   }
+}
+
+/** Brute force over candidate chunks: the filter first, then the best `topK` by the mode's score. */
+export function scoreChunks(chunks: Iterable<ChunkRecord>, req: SearchRequest): SearchHit[] {
+  const stores = new Set(req.vectorStoreIds);
+  const terms = new Set(tokens(req.queryText));
+  const hits: SearchHit[] = [];
+  for (const c of chunks) {
+    if (c.projectId !== req.projectId || !stores.has(c.vectorStoreId)) continue;
+    if (req.filter && !matchesFilter(req.filter, c.attributes)) continue;
+    const vector = req.queryVector && c.embedding ? (cosine(req.queryVector, c.embedding) + 1) / 2 : 0;
+    const words = tokens(c.text);
+    const keyword = terms.size ? words.filter((w) => terms.has(w)).length / (words.length + terms.size) : 0;
+    const score = req.mode === 'vector' ? vector : req.mode === 'keyword' ? keyword : (vector + keyword) / 2;
+    if (req.mode === 'keyword' && keyword === 0) continue;
+    if (req.scoreThreshold !== undefined && score < req.scoreThreshold) continue;
+    hits.push({ chunkId: c.id, vectorStoreId: c.vectorStoreId, fileId: c.fileId, filename: c.filename, chunkIndex: c.chunkIndex, text: c.text, score, attributes: c.attributes });
+  }
+  return hits.sort((a, b) => b.score - a.score).slice(0, req.topK);
 }
 
 function tokens(text: string): string[] {
