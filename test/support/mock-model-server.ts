@@ -72,7 +72,7 @@ export class MockModelServer {
   abortedCount = 0;
 
   private constructor(private readonly server: http.Server, opts: MockOptions) {
-    this.models = opts.models ?? ['mock-model', 'mock-embed', 'mock-embed-words'];
+    this.models = opts.models ?? ['mock-model', 'mock-embed', 'mock-embed-words', 'mock-embed-words-slow'];
     this.chunkDelayMs = opts.chunkDelayMs ?? 0;
   }
 
@@ -228,14 +228,16 @@ export class MockModelServer {
     res.end('data: [DONE]\n\n');
   }
 
-  private embeddings(body: any, res: ServerResponse): void {
+  private async embeddings(body: any, res: ServerResponse): Promise<void> {
+    // mock-embed-words-slow: the same vectors, 150 ms a call (a file that takes a while to ingest).
+    if (body?.model === 'mock-embed-words-slow') await new Promise((r) => setTimeout(r, 150));
     if (!this.models.includes(body?.model)) {
       return json(res, 404, { error: { message: `mock: model '${body?.model}' not found`, code: 'model_not_found' } });
     }
     const inputs: unknown[] = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
     // mock-embed-words: a hashed bag of words, so texts sharing words are near (relevance tests).
     const embed = (input: unknown) =>
-      body.model === 'mock-embed-words' ? wordEmbedding(String(input), Math.min(Number(body.dimensions) || 64, 4096)) : fakeEmbedding(JSON.stringify(input), Math.min(Number(body.dimensions) || 8, 4096));
+      body.model.startsWith('mock-embed-words') ? wordEmbedding(String(input), Math.min(Number(body.dimensions) || 64, 4096)) : fakeEmbedding(JSON.stringify(input), Math.min(Number(body.dimensions) || 8, 4096));
     const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) }));
     json(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
   }

@@ -28,13 +28,13 @@ export const fileDeletedSchema = z.object({ file_id: z.string(), project_id: z.s
 export type FileDeletedEvent = z.infer<typeof fileDeletedSchema>;
 
 /** Registers both topics on a queue; the API (publisher) and the worker (consumer) both call it. */
-export function defineIngestTopics(queue: Pick<TopicQueue, 'defineTopic'>, opts: { backoffMs?: number } = {}): void {
+export function defineIngestTopics(queue: Pick<TopicQueue, 'defineTopic'>, opts: { backoffMs?: number; leaseMs?: number } = {}): void {
   queue.defineTopic(INGEST_TOPIC, {
     schema: ingestJobSchema,
     maxAttempts: INGEST_MAX_ATTEMPTS,
     backoff: { initialMs: opts.backoffMs ?? 2000, maxMs: 60_000, factor: 3 },
-    // Heartbeats keep long files claimed; a dead worker's job is picked up again after this.
-    leaseMs: 60_000,
+    // Heartbeats keep long files claimed; a dead worker's job is picked up again after this (INGEST_LEASE_MS).
+    leaseMs: opts.leaseMs ?? (Number(process.env.INGEST_LEASE_MS) || 60_000),
     concurrency: 2,
   });
   queue.defineTopic(FILE_DELETED_TOPIC, { schema: fileDeletedSchema, maxAttempts: 5, concurrency: 4 });
