@@ -36,7 +36,9 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
         log,
       });
       const concurrency = opts.concurrency ?? (Number(process.env.INGEST_CONCURRENCY) || 2);
-      await platform.queue.consume<IngestJob>(INGEST_TOPIC, (job, ctx) => processor.run(job, { ...ctx, heartbeat: () => ctx.heartbeat(), maxAttempts: INGEST_MAX_ATTEMPTS }), { concurrency });
+      await platform.queue.consume<IngestJob>(INGEST_TOPIC, (job, ctx) =>
+          // Fields read one by one: the job context is a class whose `signal` is a getter (a spread would drop it).
+          processor.run(job, { attempt: ctx.attempt, signal: ctx.signal, heartbeat: () => ctx.heartbeat(), maxAttempts: INGEST_MAX_ATTEMPTS }), { concurrency });
       await platform.queue.consume<FileDeletedEvent>(FILE_DELETED_TOPIC, (event) => processor.onFileDeleted(event));
       log.info({ index: lease.index.kind, concurrency }, 'ingest worker consuming');
     },
