@@ -113,6 +113,13 @@ describe.each(platforms)('vector stores ($mode)', (p) => {
       // The same chunks through the OpenAI search of the store.
       const search = await client.vectorStores.search(store.id, { query: 'carrot soup', max_num_results: 1 });
       expect(search.data.map((d) => d.content[0]!.text)).toEqual(['Carrot soup needs carrots, onions and stock']);
+      // And through llama-stack-client's own search, in its keyword mode.
+      const keywordSearch = await llama.vectorStores.search(store.id, { query: 'onions stock', search_mode: 'keyword' });
+      expect(keywordSearch.data.map((d) => d.file_id)).toEqual(['food']);
+      expect(keywordSearch.search_query).toEqual(['onions stock']);
+      const listed = [];
+      for await (const s of llama.vectorStores.list()) listed.push(s.id);
+      expect(listed).toContain(store.id);
       expect((await errorOf(llamaB.vectorIo.query({ vector_store_id: store.id, query: 'moon' }))).status).toBe(404);
       const image = await errorOf(llama.vectorIo.insert({ vector_store_id: store.id, chunks: [{ chunk_id: 'i', content: { type: 'image', image: { url: { uri: 'https://x/y.png' } } }, chunk_metadata: {} }] as never }));
       expect(image.status).toBe(400);
