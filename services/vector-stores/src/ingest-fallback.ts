@@ -59,18 +59,22 @@ export interface TextChunk {
 
 export async function* chunkText(segments: AsyncIterable<string>, opts: { maxTokens: number; overlapTokens: number }): AsyncIterable<TextChunk> {
   let words: string[] = [];
+  let start = 0;
   let carry = '';
   let index = 0;
   const step = Math.max(1, opts.maxTokens - opts.overlapTokens);
   for await (const segment of segments) {
     const parts = (carry + segment).split(/\s+/);
     carry = parts.pop() ?? '';
-    words.push(...parts.filter(Boolean));
-    while (words.length >= opts.maxTokens) {
-      const taken = words.slice(0, opts.maxTokens);
+    for (const part of parts) if (part) words.push(part);
+    while (words.length - start >= opts.maxTokens) {
+      const taken = words.slice(start, start + opts.maxTokens);
       yield { index: index++, text: taken.join(' '), tokens: taken.length };
-      words = words.slice(step);
+      start += step;
     }
+    // Drop what no chunk needs any more (without shifting the array once per chunk).
+    words = words.slice(start);
+    start = 0;
   }
   if (carry) words.push(carry);
   if (words.length && (index === 0 || words.length > opts.overlapTokens)) yield { index: index++, text: words.join(' '), tokens: words.length };
