@@ -31,6 +31,8 @@ export const ID_PREFIX = {
   customToolCall: 'ctc',
   customToolCallOutput: 'ctco',
   conversationItem: 'item',
+  vectorStore: 'vs',
+  vectorStoreFileBatch: 'vsfb',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

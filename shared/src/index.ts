@@ -32,6 +32,7 @@ export * from './queue/queue.js';
 export * from './service-runner.js';
 export * from './clients/gateway-request.js';
 export * from './clients/conversations-client.js';
+export * from './clients/files-client.js';
 export * from './clients/prompts-client.js';
 export * from './clients/prompt-template.js';
 export * from './db/db-errors.js';

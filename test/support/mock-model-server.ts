@@ -72,7 +72,7 @@ export class MockModelServer {
   abortedCount = 0;
 
   private constructor(private readonly server: http.Server, opts: MockOptions) {
-    this.models = opts.models ?? ['mock-model', 'mock-embed'];
+    this.models = opts.models ?? ['mock-model', 'mock-embed', 'mock-embed-words', 'mock-embed-words-slow'];
     this.chunkDelayMs = opts.chunkDelayMs ?? 0;
   }
 
@@ -228,12 +228,17 @@ export class MockModelServer {
     res.end('data: [DONE]\n\n');
   }
 
-  private embeddings(body: any, res: ServerResponse): void {
+  private async embeddings(body: any, res: ServerResponse): Promise<void> {
+    // mock-embed-words-slow: the same vectors, 150 ms a call (a file that takes a while to ingest).
+    if (body?.model === 'mock-embed-words-slow') await new Promise((r) => setTimeout(r, 150));
     if (!this.models.includes(body?.model)) {
       return json(res, 404, { error: { message: `mock: model '${body?.model}' not found`, code: 'model_not_found' } });
     }
     const inputs: unknown[] = Array.isArray(body.input) && typeof body.input[0] !== 'number' ? body.input : [body.input];
-    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(JSON.stringify(input), Math.min(Number(body.dimensions) || 8, 4096)) }));
+    // mock-embed-words: a hashed bag of words, so texts sharing words are near (relevance tests).
+    const embed = (input: unknown) =>
+      body.model.startsWith('mock-embed-words') ? wordEmbedding(String(input), Math.min(Number(body.dimensions) || 64, 4096)) : fakeEmbedding(JSON.stringify(input), Math.min(Number(body.dimensions) || 8, 4096));
+    const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) }));
     json(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
   }
 }
@@ -245,6 +250,17 @@ export function fakeEmbedding(text: string, dims: number): number[] {
   for (let i = 0; i < dims; i++) {
     for (const ch of `${i}:${text}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
     out.push(((h >>> 0) % 2000) / 1000 - 1);
+  }
+  return out;
+}
+
+/** Word counts hashed into `dims` buckets: cosine similarity follows shared words. */
+export function wordEmbedding(text: string, dims: number): number[] {
+  const out = new Array<number>(dims).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    let h = 2166136261;
+    for (const ch of word) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+    out[(h >>> 0) % dims]! += 1;
   }
   return out;
 }

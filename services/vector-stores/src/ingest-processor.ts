@@ -1,0 +1,146 @@
+import { ApiError, type ClientCallOptions, type FileContent, type FileObject, type InferenceClient, type JobContext, type Logger } from '@rgw/shared';
+import type { ChunkRecord, VectorIndex } from './index/vector-index.js';
+// TODO(merge): import these from './ingest/index.js' (the pipeline engineer's) instead of the fallback.
+import { chunkText, embedChunks, extractText } from './ingest-fallback.js';
+import type { FileDeletedEvent, IngestJob } from './ingest-topics.js';
+import { embedTexts } from './query-embedder.js';
+import type { FileRecord, IngestErrorCode, VectorStoreFileStore } from './vector-store-file-store.js';
+import type { VectorStoreStore } from './vector-store-store.js';
+
+/** What the worker needs of the Files API: metadata and streamed bytes, read as the attaching caller. */
+export interface FileSource {
+  retrieve(id: string, opts: ClientCallOptions): Promise<FileObject>;
+  content(id: string, opts: ClientCallOptions): Promise<FileContent>;
+}
+
+export interface ProcessorDeps {
+  stores: VectorStoreStore;
+  files: VectorStoreFileStore;
+  index: VectorIndex;
+  fileSource: FileSource;
+  inference: Pick<InferenceClient, 'embeddings'>;
+  log: Logger;
+  /** Chunks per embeddings call (and per index upsert). */
+  batchSize?: number;
+}
+
+/** Why a job stopped early: its attachment is gone, replaced or cancelled. */
+class Superseded extends Error {}
+
+/**
+ * Runs ingest jobs: fetch the file through the Files API, extract, chunk, embed in batches and
+ * upsert chunks under deterministic ids (`<store>:<file>:<index>`), so a retried or redelivered job
+ * rewrites the same chunks. The file is marked `completed` only after every chunk is committed; the
+ * job resolves (is acknowledged) after that. Between batches the attachment is checked again, and
+ * chunks written for an attachment that was deleted meanwhile are removed, so nothing is orphaned.
+ */
+export class IngestProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  async run(job: IngestJob, ctx: Pick<JobContext, 'attempt' | 'signal' | 'heartbeat'> & { maxAttempts: number }): Promise<void> {
+    const { files, log } = this.deps;
+    const row = await files.getAttachment(job.vector_store_id, job.file_id, job.attach_id);
+    // Deleted, re-attached (a newer job owns it) or already ended (a redelivery after completion): nothing to do.
+    if (!row || row.status !== 'in_progress') return;
+    try {
+      await this.ingest(job, row, ctx);
+    } catch (err) {
+      if (err instanceof Superseded) return this.cleanUpIfGone(job);
+      const code = ingestErrorCode(err);
+      if (code) {
+        // A file we cannot read will not become readable: failed at once, no retry.
+        await this.fail(job, code, (err as Error).message);
+        return;
+      }
+      if (ctx.signal.aborted) throw err;
+      if (ctx.attempt >= ctx.maxAttempts) {
+        // The queue dead-letters the job after this throw; the file says why it failed.
+        await this.fail(job, 'server_error', `The file could not be processed: ${(err as Error).message}`);
+      }
+      log.warn({ err: (err as Error).message, file_id: job.file_id, attempt: ctx.attempt }, 'ingest attempt failed');
+      throw err;
+    }
+  }
+
+  /** A file deleted through the Files API leaves every store of its project (rows, then chunks). */
+  async onFileDeleted(event: FileDeletedEvent): Promise<void> {
+    const storeIds = await this.deps.files.deleteEverywhere(event.project_id, event.file_id);
+    for (const storeId of storeIds) await this.deps.index.deleteFile(storeId, event.file_id);
+  }
+
+  private async ingest(job: IngestJob, row: FileRecord, ctx: Pick<JobContext, 'signal' | 'heartbeat'>): Promise<void> {
+    const { stores, index, fileSource } = this.deps;
+    const store = await stores.get(job.project_id, job.vector_store_id);
+    if (!store) throw new Superseded();
+    const call: ClientCallOptions = { principal: job.principal, requestId: job.request_id, signal: ctx.signal };
+    const meta = await fileSource.retrieve(job.file_id, call).catch(notFoundAsInvalid(job.file_id));
+    const content = await fileSource.content(job.file_id, call).catch(notFoundAsInvalid(job.file_id));
+    const model = store.embedding_model;
+    const embed = model ? (texts: string[]) => embedTexts(this.deps.inference, model, texts, { signal: ctx.signal }) : undefined;
+    const segments = extractText({ filename: meta.filename ?? row.filename, contentType: content.contentType, body: content.body });
+    const { max_chunk_size_tokens: maxTokens, chunk_overlap_tokens: overlapTokens } = row.chunking_strategy.static;
+    let dimensionRecorded = store.embedding_dimension !== null;
+    for await (const batch of embedChunks(chunkText(segments, { maxTokens, overlapTokens }), embed, { batchSize: this.deps.batchSize ?? 64 })) {
+      if (!batch.length) continue;
+      const records: ChunkRecord[] = batch.map((c) => ({
+        id: chunkId(job.vector_store_id, job.file_id, c.index),
+        projectId: job.project_id,
+        vectorStoreId: job.vector_store_id,
+        fileId: job.file_id,
+        filename: row.filename,
+        chunkIndex: c.index,
+        text: c.text,
+        tokens: c.tokens,
+        embedding: c.embedding,
+        attributes: row.attributes,
+      }));
+      if (!dimensionRecorded && records[0]!.embedding) {
+        await stores.recordDimension(job.vector_store_id, records[0]!.embedding.length);
+        dimensionRecorded = true;
+      }
+      await index.upsert(records);
+      await ctx.heartbeat();
+      // Written first, checked after: a delete that raced this batch is seen here and cleaned up.
+      await this.stillWanted(job);
+    }
+    const usage = await index.fileUsage(job.vector_store_id, job.file_id);
+    if (!(await this.deps.files.finish(job.vector_store_id, job.file_id, job.attach_id, { status: 'completed', usage_bytes: usage.bytes }))) throw new Superseded();
+  }
+
+  /** Throws Superseded when the attachment is gone, replaced or no longer in progress (cancelled). */
+  private async stillWanted(job: IngestJob): Promise<void> {
+    const row = await this.deps.files.getAttachment(job.vector_store_id, job.file_id, job.attach_id);
+    if (!row || row.status !== 'in_progress') throw new Superseded();
+  }
+
+  /** Removes what this job wrote unless a newer attachment of the same file now owns those chunk ids. */
+  private async cleanUpIfGone(job: IngestJob): Promise<void> {
+    const current = await this.deps.files.get(job.project_id, job.vector_store_id, job.file_id);
+    if (current && current.attach_id !== job.attach_id) return;
+    await this.deps.index.deleteFile(job.vector_store_id, job.file_id);
+  }
+
+  private async fail(job: IngestJob, code: IngestErrorCode, message: string): Promise<void> {
+    // Whatever was written before the failure is not searchable content of a failed file.
+    await this.deps.index.deleteFile(job.vector_store_id, job.file_id);
+    await this.deps.files.finish(job.vector_store_id, job.file_id, job.attach_id, { status: 'failed', last_error: { code, message: message.slice(0, 1000) } });
+  }
+}
+
+/** Deterministic: the same chunk of the same file in the same store always has this id. */
+export function chunkId(storeId: string, fileId: string, index: number): string {
+  return `${storeId}:${fileId}:${index}`;
+}
+
+function ingestErrorCode(err: unknown): IngestErrorCode | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'unsupported_file' || code === 'invalid_file' ? code : undefined;
+}
+
+/** A file the Files API no longer has (deleted, or never this project's) cannot be ingested. */
+function notFoundAsInvalid(fileId: string) {
+  return (err: unknown): never => {
+    if (err instanceof ApiError && err.status === 404) throw Object.assign(new Error(`The file '${fileId}' no longer exists.`), { code: 'invalid_file' });
+    throw err;
+  };
+}

@@ -1,0 +1,45 @@
+import type { Platform } from '@rgw/shared';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteScanIndex } from './index-testing/sqlite-scan-index.js';
+import type { VectorIndex } from './index/vector-index.js';
+
+const shared = new WeakMap<Platform, { index: Promise<VectorIndex>; users: number }>();
+
+/**
+ * The index this process's vector-stores API and ingest worker share: Qdrant when QDRANT_URL is set,
+ * else the embedded index at `<DATA_DIR>/vector-index.sqlite` (processes on one host share that file).
+ * One instance per platform, so the in-process worker of the embedded mode writes where the API reads.
+ */
+export function createVectorIndex(platform: Platform): VectorIndex {
+  // TODO(merge): switch to the index engineer's adapters once they land:
+  //   if (platform.config.qdrantUrl) return new QdrantIndex({ url: platform.config.qdrantUrl, apiKey: platform.config.qdrantApiKey });
+  //   return new EmbeddedIndex(join(platform.config.dataDir, 'vector-index.sqlite'));
+  // Until then a brute-force scan over the same file, which the processes of one host share.
+  mkdirSync(platform.config.dataDir, { recursive: true });
+  return new SqliteScanIndex(join(platform.config.dataDir, 'vector-index.sqlite'));
+}
+
+/** The shared index of this platform, opened on first use; `release` closes it when its last user leaves. */
+export async function acquireVectorIndex(platform: Platform): Promise<{ index: VectorIndex; release(): Promise<void> }> {
+  let entry = shared.get(platform);
+  if (!entry) {
+    const index = createVectorIndex(platform);
+    entry = { index: index.ensureReady().then(() => index), users: 0 };
+    shared.set(platform, entry);
+  }
+  entry.users++;
+  const index = await entry.index;
+  let released = false;
+  return {
+    index,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--entry!.users === 0) {
+        shared.delete(platform);
+        await index.close();
+      }
+    },
+  };
+}
