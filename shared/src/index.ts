@@ -48,3 +48,5 @@ export * from './http/route-params.js';
 export * from './wire/attribute-filter.js';
 export * from './objects/object-store.js';
 export * from './objects/create-object-store.js';
+export * from './clients/vector-stores-client.js';
+export * from './http/safe-fetch.js';

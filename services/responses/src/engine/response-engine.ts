@@ -1,4 +1,4 @@
-import { ApiError, nowSeconds, type InferenceClient, type Logger } from '@rgw/shared';
+import { ApiError, nowSeconds, type InferenceClient, type Logger, type Principal } from '@rgw/shared';
 import type { ChatChunk, ChatUsage } from '../chat/chat-chunk.js';
 import { offeredChatTools, turnRequest, type ToolPlan } from '../chat/chat-request.js';
 import type { ChatMessage } from '../chat/items-to-chat.js';
@@ -24,6 +24,8 @@ export interface RunPlan {
   truncation: 'auto' | 'disabled';
   logprobs: boolean;
   include: readonly string[];
+  /** Whom the response acts for: server tools sign their calls to other services with it. */
+  principal?: Principal;
 }
 
 export interface EngineDeps {
@@ -55,6 +57,15 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
   const messages = [...plan.messages];
   const maxIterations = deps.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   let toolCallsUsed = 0;
+  // Shared by this response's server tool calls and text annotators (e.g. file_search's citation sources).
+  const toolState = new Map<string, unknown>();
+  const annotator = () => {
+    for (const s of plan.tools.serverTools) {
+      const a = s.tool.textAnnotator?.(toolState);
+      if (a) return a;
+    }
+    return undefined;
+  };
   let incomplete: IncompleteReason | undefined;
 
   yield { type: 'response.created', response: structuredClone(response) };
@@ -73,6 +84,7 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
         isServerTool: (name) => serverToolsAllowed && plan.tools.serverTools.some((s) => s.offered.name === name),
         parallelToolCalls: plan.parallelToolCalls,
         logprobs: plan.logprobs,
+        annotator,
       });
       for await (const chunk of turnChunks(plan, deps, opts, messages, serverToolsAllowed)) yield* turn.push(chunk);
       const { events, result } = turn.finish();
@@ -87,7 +99,7 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
       const calls = result.serverCalls.slice(0, Math.max(0, budget));
       messages.push(assistantTurn(out, firstIndex, result, calls));
       for (const call of calls) {
-        const content = yield* runServerTool(plan, deps, opts, out, call);
+        const content = yield* runServerTool(plan, deps, opts, out, call, toolState);
         toolCallsUsed++;
         messages.push({ role: 'tool', tool_call_id: call.callId, content });
       }
@@ -147,7 +159,7 @@ async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, me
   }
 }
 
-async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions, out: OutputBuilder, call: ServerToolCall): AsyncGenerator<UnsequencedEvent, string> {
+async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions, out: OutputBuilder, call: ServerToolCall, state: Map<string, unknown>): AsyncGenerator<UnsequencedEvent, string> {
   const offered = plan.tools.serverTools.find((s) => s.offered.name === call.name)!;
   const exec = offered.tool.execute({
     entry: offered.entry,
@@ -157,6 +169,8 @@ async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions,
     include: plan.include,
     signal: opts.signal,
     requestId: opts.requestId,
+    principal: plan.principal,
+    state,
     log: deps.log,
   });
   for (;;) {

@@ -55,6 +55,7 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, caller: Cal
   const conversationId = conversationIdOf(body);
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
+  await checkServerTools(tools, caller);
   const input = await checkReferences(body, normalized, deps, caller);
   checkAppendable(input, { conversationId, store: body.store });
   const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, caller) : null;
@@ -64,6 +65,11 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, caller: Cal
   const prepared: PreparedRequest = { body, include: body.include ?? [], input, tools, response, requestId: caller.requestId };
   if (caller.principal) prepared.principal = caller.principal;
   return prepared;
+}
+
+/** Server tools' own checks that need a lookup (e.g. file_search's vector stores), naming `tools[i]`. */
+async function checkServerTools(tools: ToolPlan, caller: Caller): Promise<void> {
+  await Promise.all(tools.serverTools.map((s) => s.tool.check?.(s.entry, `tools[${s.toolIndex}]`, caller)));
 }
 
 /** Model, previous response and item references: the checks that need a lookup. */
@@ -142,5 +148,6 @@ export async function buildPlan(
     truncation: args.body.truncation ?? 'disabled',
     logprobs: wantsLogprobs(args.body, args.include),
     include: args.include,
+    principal: args.principal,
   };
 }
