@@ -8,6 +8,7 @@ import type { PromptSource } from '../context/prompt-source.js';
 import type { RunPlan } from '../engine/response-engine.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { ResponseStore, StoredRequest } from '../store/response-store.js';
+import type { InputFileResolver } from '../input-files/input-file-resolver.js';
 import type { ToolRegistry } from '../tools/tool-registry.js';
 import { createResponseSchema, type CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseItem, ResponseObject } from '../wire/response-types.js';
@@ -35,6 +36,8 @@ export interface PrepareDeps {
   registry: ToolRegistry;
   conversations: ConversationSource;
   prompts: PromptSource;
+  /** Resolves input_file / input_image references (Files API, SSRF-guarded URLs) for the model. */
+  inputFiles?: InputFileResolver;
 }
 
 /**
@@ -129,7 +132,7 @@ export async function buildPlan(
   deps: PrepareDeps,
 ): Promise<RunPlan> {
   const context = await assembleContext(
-    { store: deps.store, conversations: deps.conversations, mappers: deps.registry.itemMappers() },
+    { store: deps.store, conversations: deps.conversations, mappers: deps.registry.itemMappers(), inputFiles: deps.inputFiles },
     {
       instructions: args.response.instructions,
       previousResponseId: args.response.previous_response_id,
