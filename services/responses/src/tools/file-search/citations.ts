@@ -154,25 +154,29 @@ export function overlapCitations(answer: string, sources: readonly CitationSourc
   if (words.length < minWords || sources.length === 0) return [];
   const out: FileCitation[] = [];
   const covered = (fileId: string, start: number, end: number) => [...existing, ...out].some((c) => c.file_id === fileId && c.index >= start && c.index <= end);
+  // The answer's word windows, built once: window i is words i..i+minWords-1.
+  const windows: string[] = [];
+  for (let i = 0; i + minWords <= words.length; i++) windows.push(words.slice(i, i + minWords).map((w) => w.word).join(' '));
   for (const source of sources) {
     const shingles = new Set<string>();
     const chunkWords = wordsOf(source.text).map((w) => w.word);
     for (let i = 0; i + minWords <= chunkWords.length; i++) shingles.add(chunkWords.slice(i, i + minWords).join(' '));
     if (shingles.size === 0) continue;
     let i = 0;
-    while (i + minWords <= words.length) {
-      if (!shingles.has(words.slice(i, i + minWords).map((w) => w.word).join(' '))) {
+    while (i < windows.length) {
+      if (!shingles.has(windows[i]!)) {
         i++;
         continue;
       }
       // Extend the passage as long as the following windows match too.
-      let last = i + minWords - 1;
-      while (last + 1 < words.length && shingles.has(words.slice(last + 2 - minWords, last + 2).map((w) => w.word).join(' '))) last++;
+      let w = i;
+      while (w + 1 < windows.length && shingles.has(windows[w + 1]!)) w++;
+      const last = w + minWords - 1;
       const start = codePointIndex(answer, words[i]!.start);
       const end = codePointIndex(answer, words[last]!.end);
       const sentenceEnd = codePointIndex(answer, sentenceEndAfter(answer, words[last]!.end));
       if (!covered(source.file_id, start, sentenceEnd)) out.push({ type: 'file_citation', file_id: source.file_id, filename: source.filename, index: end });
-      i = last + 1;
+      i = w + minWords;
     }
   }
   return out;
