@@ -86,7 +86,7 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
         logprobs: plan.logprobs,
         annotator,
       });
-      for await (const chunk of turnChunks(plan, deps, opts, messages, serverToolsAllowed)) yield* turn.push(chunk);
+      for await (const chunk of turnChunks(plan, deps, opts, messages, serverToolsAllowed, toolCallsUsed > 0)) yield* turn.push(chunk);
       const { events, result } = turn.finish();
       yield* events;
       addUsage(usage, result.usage, messages, out.output.slice(firstIndex));
@@ -139,8 +139,12 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
  * One upstream call's chunks. Opening it waits for the first chunk, so a context overflow is
  * seen here and, with truncation `auto`, answered by dropping the oldest context and asking again.
  */
-async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, messages: ChatMessage[], serverToolsAllowed: boolean): AsyncGenerator<ChatChunk> {
-  const body = turnRequest(plan.params, messages, offeredChatTools(plan.tools, serverToolsAllowed), plan.tools, plan.parallelToolCalls);
+async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, messages: ChatMessage[], serverToolsAllowed: boolean, toolsRan: boolean): AsyncGenerator<ChatChunk> {
+  // A forced tool choice ('required', or one tool) is met once a server tool ran: forcing it again
+  // on the turn that reads the results would make the model call it turn after turn.
+  const forced = plan.tools.toolChoice === 'required' || (typeof plan.tools.toolChoice === 'object' && plan.tools.toolChoice !== null);
+  const tools = toolsRan && forced ? { ...plan.tools, toolChoice: 'auto' } : plan.tools;
+  const body = turnRequest(plan.params, messages, offeredChatTools(plan.tools, serverToolsAllowed), tools, plan.parallelToolCalls);
   for (;;) {
     const stream = deps.inference.chatCompletionStream<ChatChunk>(body, { signal: opts.signal, requestId: opts.requestId });
     let first: IteratorResult<ChatChunk>;

@@ -254,6 +254,16 @@ describe('file_search: request checks', () => {
   });
 });
 
+describe('file_search: forced', () => {
+  it('forces the first turn only: the turn reading the results may answer', async () => {
+    const { stores } = fakeStores(STORES);
+    const { bodies, response } = await run(plan({ tools: [tool1()], tool_choice: { type: 'file_search' } }, new FileSearchTool(stores)), [searchCall({ queries: ['w'] }), textChunks(['ok'])]);
+    expect(bodies[0]!.tool_choice).toEqual({ type: 'function', function: { name: 'file_search' } });
+    expect(bodies[1]!.tool_choice).toBe('auto');
+    expect(response.status).toBe('completed');
+  });
+});
+
 describe('file_search: replay on later turns', () => {
   it('replays a stored call and its results (without markers) to the model', () => {
     const registry = new ToolRegistry([new FileSearchTool(fakeStores({}).stores)]);
