@@ -50,3 +50,5 @@ export * from './wire/attribute-filter.js';
 export * from './objects/object-store.js';
 export * from './objects/create-object-store.js';
 export * from './events/file-events.js';
+export * from './clients/vector-stores-client.js';
+export * from './http/safe-fetch.js';

@@ -62,13 +62,15 @@ describe.each(platforms)('one item model for responses and conversations ($mode)
     expect(inputItems.data).toEqual(items.slice(0, INPUT.length));
   });
 
-  it('replays messages, function calls and custom tool calls to the model, and leaves hosted-tool items out', async () => {
+  it('replays messages, function calls, custom tool calls and file searches (a tool run here) to the model, and leaves other hosted-tool items out', async () => {
     await client.responses.create({ model: 'mock-model', input: INPUT as never });
     const [call] = await mock.requests('/v1/chat/completions');
     const messages = call!.body.messages as Record<string, any>[];
-    expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'user']);
+    expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool', 'assistant', 'user']);
     expect(messages[2]!.tool_calls.map((c: any) => c.function.name)).toEqual(['get_weather']);
-    expect(messages[4]!.tool_calls.map((c: any) => c.function)).toEqual([{ name: 'grammar', arguments: 'x' }]);
+    expect(messages[4]!.tool_calls.map((c: any) => c.function)).toEqual([{ name: 'file_search', arguments: '{"queries":["q"]}' }]);
+    expect(messages[5]).toMatchObject({ role: 'tool', content: '[a.txt]\na' });
+    expect(messages[6]!.tool_calls.map((c: any) => c.function)).toEqual([{ name: 'grammar', arguments: 'x' }]);
   });
 
   it('appends the items of a streamed response too', async () => {

@@ -181,9 +181,9 @@ export class ResponsesManager {
     const requestId = ctx.requestId;
     const body = validate(inputTokensSchema, raw ?? {});
     const { input, tools, conversationId } = await prepareCount(body, this.deps.prepare, caller);
-    const { store, conversations, registry } = this.deps.prepare;
+    const { store, conversations, registry, inputFiles } = this.deps.prepare;
     const context = await assembleContext(
-      { store, conversations, mappers: registry.itemMappers() },
+      { store, conversations, mappers: registry.itemMappers(), inputFiles },
       { instructions: body.instructions ?? null, previousResponseId: body.previous_response_id ?? null, conversationId, input },
       caller,
     );

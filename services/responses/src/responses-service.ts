@@ -1,4 +1,4 @@
-import { ConversationsClient, PromptsClient, routerFor, type Platform, type ServiceInstance } from '@rgw/shared';
+import { ConversationsClient, PromptsClient, VectorStoresClient, routerFor, type Platform, type ServiceInstance } from '@rgw/shared';
 import { BackgroundRunner } from './background/background-runner.js';
 import { RunNotifier } from './background/run-notifier.js';
 import { ConversationSource } from './context/conversation-source.js';
@@ -10,11 +10,14 @@ import { PromptSource } from './context/prompt-source.js';
 import { responsesRoutes } from './http/responses-routes.js';
 import { ResponsesManager } from './responses-manager.js';
 import { ResponseStore } from './store/response-store.js';
+import { FilesApiReader } from './input-files/files-reader.js';
+import { InputFileResolver } from './input-files/input-file-resolver.js';
+import { FileSearchTool } from './tools/file-search/file-search-tool.js';
 import { ToolRegistry, type ServerTool } from './tools/tool-registry.js';
 import { UsageReporter } from './usage/usage-reporter.js';
 
 export interface ResponsesServiceOptions {
-  /** Server-side tools (file_search, ...) the model may call; none by default. */
+  /** Server-side tools the model may call; by default file_search (over the Vector Stores API). */
   serverTools?: ServerTool[];
   /** Tool-loop iterations per response before it ends `incomplete` (default 10). */
   maxIterations?: number;
@@ -27,10 +30,10 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const log = platform.logger.child({ component: 'responses' });
   const store = new ResponseStore(platform.database);
   await store.migrate();
-  const registry = new ToolRegistry(opts.serverTools ?? []);
-  const engine = { inference: platform.inference, log, maxIterations: opts.maxIterations };
-  // The Conversations and Prompts services are reached over public HTTP, through the gateway, as any client would.
+  // The Conversations, Prompts, Vector Stores and Files services are reached over public HTTP, through the gateway, as any client would.
   const transport = { baseUrl: platform.gatewayUrl, internalToken: () => platform.config.internalToken };
+  const registry = new ToolRegistry(opts.serverTools ?? [new FileSearchTool(new VectorStoresClient(transport))]);
+  const engine = { inference: platform.inference, log, maxIterations: opts.maxIterations };
   const conversationsApi = new ConversationsClient(transport);
   // Durability: leases on running responses, the reaper of dead runs, the conversation append outbox.
   const notifier = new RunNotifier();
@@ -39,7 +42,8 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const outbox = new ConversationOutbox(new OutboxStore(platform.database), conversationsApi, log);
   const conversations = new ConversationSource(conversationsApi, outbox);
   const prompts = new PromptSource(new PromptsClient(transport));
-  const prepare = { store, catalog: platform.catalog, registry, conversations, prompts };
+  const inputFiles = new InputFileResolver({ files: new FilesApiReader(transport) });
+  const prepare = { store, catalog: platform.catalog, registry, conversations, prompts, inputFiles };
   // Every finished response's usage goes to the gateway over the queue (fire-and-forget).
   const usage = new UsageReporter(platform.queue, log);
   const runner = new BackgroundRunner({ store, queue: platform.queue, notifier, engine, prepare, log, keeper, reaper, outbox, usage });

@@ -13,6 +13,8 @@ export interface OfferedServerTool {
   tool: ServerTool;
   entry: Record<string, unknown>;
   offered: OfferedFunction;
+  /** Its position in the request's `tools` (errors name `tools[i]`). */
+  toolIndex: number;
 }
 
 export interface ToolPlan {
@@ -93,7 +95,7 @@ export function planTools(body: ToolFields, registry: ToolRegistry): ToolPlan {
     const offered = tool.offer(entry);
     if (names.has(offered.name)) throw new InvalidRequestError(`Tool name '${offered.name}' is used twice.`, `tools[${i}]`, 'invalid_value');
     names.add(offered.name);
-    serverTools.push({ tool, entry, offered });
+    serverTools.push({ tool, entry, offered, toolIndex: i });
   }
   return narrowByChoice({ functionTools, serverTools, toolChoice: undefined }, body.tool_choice);
 }

@@ -86,8 +86,8 @@ describe('itemsToChatMessages', () => {
     expect(msgs).toEqual([{ role: 'assistant', content: 'echo R' }]);
   });
 
-  it('rejects an image given only by file_id', () => {
-    expect(() => itemsToChatMessages(null, items([{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }]))).toThrow(/file_id/);
+  it('leaves a placeholder for an image given only by file_id (input-files/ puts its data URL in before the model is asked)', () => {
+    expect(itemsToChatMessages(null, items([{ role: 'user', content: [{ type: 'input_image', file_id: 'file-1' }] }]))).toEqual([{ role: 'user', content: '[image: file-1]' }]);
   });
 });
 

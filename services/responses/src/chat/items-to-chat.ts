@@ -126,7 +126,9 @@ function partToChat(part: Record<string, unknown>): ChatContentPart {
     case 'refusal':
       return { type: 'text', text: str(part.refusal) };
     case 'input_image': {
-      if (!part.image_url) throw new InvalidRequestError('input_image by file_id is not supported here; send image_url (a URL or a data URL).', 'input', 'unsupported_value');
+      // By file_id: input-files/input-file-resolver.ts puts the image's data URL in before the model is asked.
+      if (!part.image_url && part.file_id) return { type: 'text', text: `[image: ${str(part.file_id)}]` };
+      if (!part.image_url) throw new InvalidRequestError('An input_image needs an image_url or a file_id.', 'input', 'invalid_value');
       const image_url: { url: string; detail?: string } = { url: str(part.image_url) };
       if (typeof part.detail === 'string' && part.detail !== 'auto') image_url.detail = part.detail;
       return { type: 'image_url', image_url };

@@ -3,6 +3,7 @@ import { itemsToChatMessages, type ChatMessage, type Instructions, type ItemMapp
 import { callerProject, type Caller } from '../request/caller.js';
 import type { ResponseStore } from '../store/response-store.js';
 import type { ResponseItem } from '../wire/response-types.js';
+import type { InputFileResolver } from '../input-files/input-file-resolver.js';
 import { checkNoDuplicates, type ConversationSource } from './conversation-source.js';
 
 /** Where a response's context comes from, in the order the model reads it. */
@@ -24,6 +25,8 @@ export interface ContextDeps {
   store: ResponseStore;
   conversations: ConversationSource;
   mappers: ReadonlyMap<string, ItemMapper>;
+  /** Reads files and URLs that message parts reference (the stored items keep the references). */
+  inputFiles?: InputFileResolver;
 }
 
 export interface AssembledContext {
@@ -47,7 +50,9 @@ export async function assembleContext(deps: ContextDeps, sources: ContextSources
     history = await deps.store.chainItems(callerProject(caller), sources.previousResponseId);
   }
   checkToolOutputsAnswerCalls(history, sources.input);
-  const messages = itemsToChatMessages(sources.instructions, [...history, ...sources.input], deps.mappers);
+  let items: readonly ResponseItem[] = [...history, ...sources.input];
+  if (deps.inputFiles) items = await deps.inputFiles.resolve(items, caller, (i) => (i < history.length ? null : `input[${i - history.length}]`));
+  const messages = itemsToChatMessages(sources.instructions, items, deps.mappers);
   return { history, messages };
 }
 

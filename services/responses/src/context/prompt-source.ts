@@ -102,6 +102,8 @@ export class PromptSource {
 function checkSendable(part: PromptContentPart, name: string | undefined): void {
   const param = name ? `prompt.variables.${name}` : 'prompt.variables';
   validate(part.type === 'input_image' ? inputImagePartSchema : inputFilePartSchema, part, param);
+  // Files by id are read for input items only (input-files/); a rendered prompt keeps the reference.
+  if (part.type === 'input_image' && !part.image_url) throw new InvalidRequestError('An input_image in a prompt variable needs an image_url (a URL or a data URL); file_id is not supported there.', param, 'unsupported_value');
   try {
     itemsToChatMessages(null, [{ id: 'prompt', type: 'message', role: 'user', content: [part] } as ResponseItem]);
   } catch (err) {

@@ -1,6 +1,7 @@
 import { newId } from '@rgw/shared';
 import type { ChatChunk, ChatToolCallDelta, ChatUsage, UpstreamLogprob } from '../chat/chat-chunk.js';
 import type { FunctionCallItem, Logprob, UnsequencedEvent } from '../wire/response-types.js';
+import type { TextAnnotator } from '../tools/tool-registry.js';
 import type { OutputBuilder } from './output-builder.js';
 
 export interface TurnOptions {
@@ -10,6 +11,8 @@ export interface TurnOptions {
   parallelToolCalls: boolean;
   /** Record logprobs on output_text parts. */
   logprobs: boolean;
+  /** A rewriter for the text of each output_text part (citation markers → annotations), if any. */
+  annotator?: () => TextAnnotator | undefined;
 }
 
 /** A call of a server-side tool, collected whole and run by the engine after the turn. */
@@ -47,7 +50,7 @@ interface CallState {
  */
 export class ChunkAccumulator {
   private reasoning?: { index: number; contentIndex: number };
-  private message?: { index: number; part?: { contentIndex: number; kind: 'text' | 'refusal' } };
+  private message?: { index: number; part?: { contentIndex: number; kind: 'text' | 'refusal'; annotator?: TextAnnotator } };
   private readonly calls = new Map<number, CallState>();
   private lastCallKey = -1;
   private finishReason: string | null = null;
@@ -130,21 +133,40 @@ export class ChunkAccumulator {
     }
     const msg = this.message;
     if (msg.part && msg.part.kind !== kind) {
+      this.flushAnnotator(msg.index, msg.part, events);
       events.push(...this.out.doneParts(msg.index, msg.part.contentIndex));
       msg.part = undefined;
     }
     if (!msg.part) {
       const part = this.out.addPart(msg.index, kind === 'text' ? { type: 'output_text', text: '', annotations: [], logprobs: [] } : { type: 'refusal', refusal: '' });
       events.push(part.event);
-      msg.part = { contentIndex: part.contentIndex, kind };
+      msg.part = { contentIndex: part.contentIndex, kind, annotator: kind === 'text' ? this.opts.annotator?.() : undefined };
     }
-    if (text) events.push(this.out.appendText(msg.index, msg.part.contentIndex, text, logprobs));
+    if (!text) return;
+    if (!msg.part.annotator) {
+      events.push(this.out.appendText(msg.index, msg.part.contentIndex, text, logprobs));
+      return;
+    }
+    const { text: shown, annotations } = msg.part.annotator.push(text);
+    if (shown) events.push(this.out.appendText(msg.index, msg.part.contentIndex, shown, logprobs));
+    for (const a of annotations) events.push(this.out.addAnnotation(msg.index, msg.part.contentIndex, a));
+  }
+
+  /** Releases the text an annotator held back, and its last annotations, before the part closes. */
+  private flushAnnotator(index: number, part: { contentIndex: number; annotator?: TextAnnotator }, events: UnsequencedEvent[]): void {
+    if (!part.annotator) return;
+    const { text, annotations } = part.annotator.end();
+    if (text) events.push(this.out.appendText(index, part.contentIndex, text, undefined));
+    for (const a of annotations) events.push(this.out.addAnnotation(index, part.contentIndex, a));
   }
 
   private closeMessage(status: 'completed' | 'incomplete', events: UnsequencedEvent[]): void {
     const msg = this.message;
     if (!msg) return;
-    if (msg.part) events.push(...this.out.doneParts(msg.index, msg.part.contentIndex));
+    if (msg.part) {
+      this.flushAnnotator(msg.index, msg.part, events);
+      events.push(...this.out.doneParts(msg.index, msg.part.contentIndex));
+    }
     events.push(this.out.doneItem(msg.index, status));
     this.message = undefined;
   }

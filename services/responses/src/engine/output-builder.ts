@@ -27,9 +27,9 @@ export class OutputBuilder {
     return { index, event: { type: 'response.output_item.added', output_index: index, item: structuredClone(item) } };
   }
 
-  doneItem(index: number, status: ItemStatus = 'completed'): UnsequencedEvent {
+  doneItem(index: number, status: ItemStatus | 'failed' = 'completed'): UnsequencedEvent {
     const item = this.item(index);
-    (item as { status?: ItemStatus }).status = status;
+    (item as { status?: string }).status = status;
     return { type: 'response.output_item.done', output_index: index, item: structuredClone(item) };
   }
 
@@ -65,6 +65,14 @@ export class OutputBuilder {
     if (part.type === 'reasoning_text') return { type: 'response.reasoning_text.delta', ...base };
     if (logprobs) part.logprobs.push(...logprobs);
     return { type: 'response.output_text.delta', ...base, logprobs: logprobs ? structuredClone(logprobs) : [] };
+  }
+
+  /** Adds an annotation (e.g. a file_citation) to an output_text part. */
+  addAnnotation(index: number, contentIndex: number, annotation: Record<string, unknown>): UnsequencedEvent {
+    const item = this.item(index) as OutputMessageItem;
+    const part = item.content[contentIndex] as OutputTextPart;
+    const annotationIndex = part.annotations.push(annotation) - 1;
+    return { type: 'response.output_text.annotation.added', item_id: item.id, output_index: index, content_index: contentIndex, annotation_index: annotationIndex, annotation: structuredClone(annotation) };
   }
 
   appendArguments(index: number, delta: string): UnsequencedEvent {

@@ -1,4 +1,4 @@
-import { ApiError, nowSeconds, type InferenceClient, type Logger } from '@rgw/shared';
+import { ApiError, nowSeconds, type InferenceClient, type Logger, type Principal } from '@rgw/shared';
 import type { ChatChunk, ChatUsage } from '../chat/chat-chunk.js';
 import { offeredChatTools, turnRequest, type ToolPlan } from '../chat/chat-request.js';
 import type { ChatMessage } from '../chat/items-to-chat.js';
@@ -24,6 +24,8 @@ export interface RunPlan {
   truncation: 'auto' | 'disabled';
   logprobs: boolean;
   include: readonly string[];
+  /** Whom the response acts for: server tools sign their calls to other services with it. */
+  principal?: Principal;
 }
 
 export interface EngineDeps {
@@ -55,6 +57,15 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
   const messages = [...plan.messages];
   const maxIterations = deps.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   let toolCallsUsed = 0;
+  // Shared by this response's server tool calls and text annotators (e.g. file_search's citation sources).
+  const toolState = new Map<string, unknown>();
+  const annotator = () => {
+    for (const s of plan.tools.serverTools) {
+      const a = s.tool.textAnnotator?.(toolState);
+      if (a) return a;
+    }
+    return undefined;
+  };
   let incomplete: IncompleteReason | undefined;
 
   yield { type: 'response.created', response: structuredClone(response) };
@@ -73,8 +84,9 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
         isServerTool: (name) => serverToolsAllowed && plan.tools.serverTools.some((s) => s.offered.name === name),
         parallelToolCalls: plan.parallelToolCalls,
         logprobs: plan.logprobs,
+        annotator,
       });
-      for await (const chunk of turnChunks(plan, deps, opts, messages, serverToolsAllowed)) yield* turn.push(chunk);
+      for await (const chunk of turnChunks(plan, deps, opts, messages, serverToolsAllowed, toolCallsUsed > 0)) yield* turn.push(chunk);
       const { events, result } = turn.finish();
       yield* events;
       addUsage(usage, result.usage, messages, out.output.slice(firstIndex));
@@ -87,7 +99,7 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
       const calls = result.serverCalls.slice(0, Math.max(0, budget));
       messages.push(assistantTurn(out, firstIndex, result, calls));
       for (const call of calls) {
-        const content = yield* runServerTool(plan, deps, opts, out, call);
+        const content = yield* runServerTool(plan, deps, opts, out, call, toolState);
         toolCallsUsed++;
         messages.push({ role: 'tool', tool_call_id: call.callId, content });
       }
@@ -127,8 +139,12 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
  * One upstream call's chunks. Opening it waits for the first chunk, so a context overflow is
  * seen here and, with truncation `auto`, answered by dropping the oldest context and asking again.
  */
-async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, messages: ChatMessage[], serverToolsAllowed: boolean): AsyncGenerator<ChatChunk> {
-  const body = turnRequest(plan.params, messages, offeredChatTools(plan.tools, serverToolsAllowed), plan.tools, plan.parallelToolCalls);
+async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, messages: ChatMessage[], serverToolsAllowed: boolean, toolsRan: boolean): AsyncGenerator<ChatChunk> {
+  // A forced tool choice ('required', or one tool) is met once a server tool ran: forcing it again
+  // on the turn that reads the results would make the model call it turn after turn.
+  const forced = plan.tools.toolChoice === 'required' || (typeof plan.tools.toolChoice === 'object' && plan.tools.toolChoice !== null);
+  const tools = toolsRan && forced ? { ...plan.tools, toolChoice: 'auto' } : plan.tools;
+  const body = turnRequest(plan.params, messages, offeredChatTools(plan.tools, serverToolsAllowed), tools, plan.parallelToolCalls);
   for (;;) {
     const stream = deps.inference.chatCompletionStream<ChatChunk>(body, { signal: opts.signal, requestId: opts.requestId });
     let first: IteratorResult<ChatChunk>;
@@ -147,7 +163,7 @@ async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, me
   }
 }
 
-async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions, out: OutputBuilder, call: ServerToolCall): AsyncGenerator<UnsequencedEvent, string> {
+async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions, out: OutputBuilder, call: ServerToolCall, state: Map<string, unknown>): AsyncGenerator<UnsequencedEvent, string> {
   const offered = plan.tools.serverTools.find((s) => s.offered.name === call.name)!;
   const exec = offered.tool.execute({
     entry: offered.entry,
@@ -157,6 +173,8 @@ async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions,
     include: plan.include,
     signal: opts.signal,
     requestId: opts.requestId,
+    principal: plan.principal,
+    state,
     log: deps.log,
   });
   for (;;) {

@@ -8,6 +8,7 @@ import type { PromptSource } from '../context/prompt-source.js';
 import type { RunPlan } from '../engine/response-engine.js';
 import { newResponseObject } from '../response/response-object.js';
 import type { ResponseStore, StoredRequest } from '../store/response-store.js';
+import type { InputFileResolver } from '../input-files/input-file-resolver.js';
 import type { ToolRegistry } from '../tools/tool-registry.js';
 import { createResponseSchema, type CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseItem, ResponseObject } from '../wire/response-types.js';
@@ -35,6 +36,8 @@ export interface PrepareDeps {
   registry: ToolRegistry;
   conversations: ConversationSource;
   prompts: PromptSource;
+  /** Resolves input_file / input_image references (Files API, SSRF-guarded URLs) for the model. */
+  inputFiles?: InputFileResolver;
 }
 
 /**
@@ -55,6 +58,7 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, caller: Cal
   const conversationId = conversationIdOf(body);
   const normalized = normalizeInput(body.input);
   const tools = planTools(body, deps.registry);
+  await checkServerTools(tools, caller);
   const input = await checkReferences(body, normalized, deps, caller);
   checkAppendable(input, { conversationId, store: body.store });
   const prompt = body.prompt ? await deps.prompts.resolve(body.prompt, body.instructions, caller) : null;
@@ -64,6 +68,11 @@ export async function prepareCreate(raw: unknown, deps: PrepareDeps, caller: Cal
   const prepared: PreparedRequest = { body, include: body.include ?? [], input, tools, response, requestId: caller.requestId };
   if (caller.principal) prepared.principal = caller.principal;
   return prepared;
+}
+
+/** Server tools' own checks that need a lookup (e.g. file_search's vector stores), naming `tools[i]`. */
+async function checkServerTools(tools: ToolPlan, caller: Caller): Promise<void> {
+  await Promise.all(tools.serverTools.map((s) => s.tool.check?.(s.entry, `tools[${s.toolIndex}]`, caller)));
 }
 
 /** Model, previous response and item references: the checks that need a lookup. */
@@ -123,7 +132,7 @@ export async function buildPlan(
   deps: PrepareDeps,
 ): Promise<RunPlan> {
   const context = await assembleContext(
-    { store: deps.store, conversations: deps.conversations, mappers: deps.registry.itemMappers() },
+    { store: deps.store, conversations: deps.conversations, mappers: deps.registry.itemMappers(), inputFiles: deps.inputFiles },
     {
       instructions: args.response.instructions,
       previousResponseId: args.response.previous_response_id,
@@ -142,5 +151,6 @@ export async function buildPlan(
     truncation: args.body.truncation ?? 'disabled',
     logprobs: wantsLogprobs(args.body, args.include),
     include: args.include,
+    principal: args.principal,
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@rgw/shared';
+import type { Logger, Principal } from '@rgw/shared';
 import type { ItemMapper } from '../chat/items-to-chat.js';
 import type { OutputBuilder } from '../engine/output-builder.js';
 import type { UnsequencedEvent } from '../wire/response-types.js';
@@ -21,7 +21,23 @@ export interface ToolCallContext {
   include: readonly string[];
   signal: AbortSignal;
   requestId?: string;
+  /** Whom the response acts for: signed on the tool's calls to other services. */
+  principal?: Principal;
+  /** Scratch space shared by every tool call (and text annotator) of one response, by key. */
+  state: Map<string, unknown>;
   log: Logger;
+}
+
+/** An annotation to add to the output_text part being written (e.g. a file_citation). */
+export type TextAnnotation = Record<string, unknown> & { type: string };
+
+/**
+ * Rewrites the model's text as it streams (e.g. cutting citation markers out): `push` returns the
+ * text to append now and annotations whose positions are in the final text; `end` flushes.
+ */
+export interface TextAnnotator {
+  push(delta: string): { text: string; annotations: TextAnnotation[] };
+  end(): { text: string; annotations: TextAnnotation[] };
 }
 
 /**
@@ -34,10 +50,14 @@ export interface ServerTool {
   type: string;
   /** Checks the request's entry for this tool; throws an InvalidRequestError naming `param`. */
   validate?(entry: Record<string, unknown>, param: string): void;
+  /** Checks that need a lookup (e.g. the vector stores exist for the caller), before any byte streams. */
+  check?(entry: Record<string, unknown>, param: string, caller: { requestId?: string; principal?: Principal }): Promise<void>;
   offer(entry: Record<string, unknown>): OfferedFunction;
   execute(ctx: ToolCallContext): AsyncGenerator<UnsequencedEvent, { content: string }>;
   /** How this tool's stored output items read back to the model in later turns. */
   itemTypes?: Record<string, ItemMapper>;
+  /** A rewriter of the model's text for this response (given the response's tool state), if it needs one. */
+  textAnnotator?(state: Map<string, unknown>): TextAnnotator | undefined;
 }
 
 /** The server tools this process knows, by type. */
