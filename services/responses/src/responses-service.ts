@@ -10,7 +10,7 @@ import { PromptSource } from './context/prompt-source.js';
 import { responsesRoutes } from './http/responses-routes.js';
 import { ResponsesManager } from './responses-manager.js';
 import { ResponseStore } from './store/response-store.js';
-import { FilesApiReader } from './input-files/files-reader.js';
+import { FilesApiReader, pdfText } from './input-files/files-reader.js';
 import { InputFileResolver } from './input-files/input-file-resolver.js';
 import { FileSearchTool } from './tools/file-search/file-search-tool.js';
 import { ToolRegistry, type ServerTool } from './tools/tool-registry.js';
@@ -42,7 +42,7 @@ export async function createResponsesService(platform: Platform, opts: Responses
   const outbox = new ConversationOutbox(new OutboxStore(platform.database), conversationsApi, log);
   const conversations = new ConversationSource(conversationsApi, outbox);
   const prompts = new PromptSource(new PromptsClient(transport));
-  const inputFiles = new InputFileResolver({ files: new FilesApiReader(transport) });
+  const inputFiles = new InputFileResolver({ files: new FilesApiReader(transport), extractPdf: pdfText });
   const prepare = { store, catalog: platform.catalog, registry, conversations, prompts, inputFiles };
   // Every finished response's usage goes to the gateway over the queue (fire-and-forget).
   const usage = new UsageReporter(platform.queue, log);

@@ -1,7 +1,6 @@
 import { ApiError, type ClientCallOptions, type FileContent, type FileObject, type InferenceClient, type JobContext, type Logger } from '@rgw/shared';
 import type { ChunkRecord, VectorIndex } from './index/vector-index.js';
-// TODO(merge): import these from './ingest/index.js' (the pipeline engineer's) instead of the fallback.
-import { chunkText, embedChunks, extractText } from './ingest-fallback.js';
+import { chunkText, embedChunks, extractText, type TextChunk } from './ingest/index.js';
 import type { FileDeletedEvent, IngestJob } from './ingest-topics.js';
 import { embedTexts } from './query-embedder.js';
 import type { FileRecord, IngestErrorCode, VectorStoreFileStore } from './vector-store-file-store.js';
@@ -76,11 +75,19 @@ export class IngestProcessor {
     const meta = await fileSource.retrieve(job.file_id, call).catch(notFoundAsInvalid(job.file_id));
     const content = await fileSource.content(job.file_id, call).catch(notFoundAsInvalid(job.file_id));
     const model = store.embedding_model;
-    const embed = model ? (texts: string[]) => embedTexts(this.deps.inference, model, texts, { signal: ctx.signal }) : undefined;
     const segments = extractText({ filename: meta.filename ?? row.filename, contentType: content.contentType, body: content.body });
     const { max_chunk_size_tokens: maxTokens, chunk_overlap_tokens: overlapTokens } = row.chunking_strategy.static;
+    const chunks = chunkText(segments, { maxTokens, overlapTokens });
+    const batchSize = this.deps.batchSize ?? 64;
+    const batches = model
+      ? embeddedBatches(chunks, (texts, signal) => embedTexts(this.deps.inference, model, texts, { signal }), {
+          batchSize,
+          signal: ctx.signal,
+          dimension: store.embedding_dimension ?? undefined,
+        })
+      : plainBatches(chunks, batchSize);
     let dimensionRecorded = store.embedding_dimension !== null;
-    for await (const batch of embedChunks(chunkText(segments, { maxTokens, overlapTokens }), embed, { batchSize: this.deps.batchSize ?? 64 })) {
+    for await (const batch of batches) {
       if (!batch.length) continue;
       const records: ChunkRecord[] = batch.map((c) => ({
         id: chunkId(job.vector_store_id, job.file_id, c.index),
@@ -125,6 +132,26 @@ export class IngestProcessor {
     await this.deps.index.deleteFile(job.vector_store_id, job.file_id);
     await this.deps.files.finish(job.vector_store_id, job.file_id, job.attach_id, { status: 'failed', last_error: { code, message: message.slice(0, 1000) } });
   }
+}
+
+type Chunk = TextChunk & { embedding?: Float32Array };
+
+/** Chunks with their vectors, embedded in batches (several calls in flight, retried on 429/5xx). */
+async function* embeddedBatches(chunks: AsyncIterable<TextChunk>, embed: Parameters<typeof embedChunks>[1], opts: Parameters<typeof embedChunks>[2]): AsyncIterable<Chunk[]> {
+  for await (const batch of embedChunks(chunks, embed, opts)) yield batch.map((b) => ({ ...b.chunk, embedding: b.embedding }));
+}
+
+/** Without an embedding model the chunks are stored for keyword search only, in the same batches. */
+async function* plainBatches(chunks: AsyncIterable<TextChunk>, size: number): AsyncIterable<Chunk[]> {
+  let batch: Chunk[] = [];
+  for await (const chunk of chunks) {
+    batch.push(chunk);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
 }
 
 /** Deterministic: the same chunk of the same file in the same store always has this id. */

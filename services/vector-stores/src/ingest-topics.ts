@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TopicQueue } from '@rgw/shared';
+import { defineFileEventTopics, type TopicQueue } from '@rgw/shared';
 
 /** One attached file to extract, chunk, embed and index, on behalf of the project that attached it. */
 export const INGEST_TOPIC = 'vector_store.file.ingest';
@@ -19,13 +19,8 @@ export type IngestJob = z.infer<typeof ingestJobSchema>;
 /** Attempts before a file that keeps failing ends `failed` (server_error) and its job is dead-lettered. */
 export const INGEST_MAX_ATTEMPTS = 3;
 
-/**
- * TODO(merge): the Files engineer defines this in shared/src/events/file-events.ts (same name and
- * payload); this local copy is replaced by theirs.
- */
-export const FILE_DELETED_TOPIC = 'file.deleted';
-export const fileDeletedSchema = z.object({ file_id: z.string(), project_id: z.string(), deleted_at: z.number() });
-export type FileDeletedEvent = z.infer<typeof fileDeletedSchema>;
+// The Files service publishes it (shared/src/events/file-events.ts); the worker consumes it.
+export { FILE_DELETED_TOPIC, type FileDeletedEvent } from '@rgw/shared';
 
 /** Registers both topics on a queue; the API (publisher) and the worker (consumer) both call it. */
 export function defineIngestTopics(queue: Pick<TopicQueue, 'defineTopic'>, opts: { backoffMs?: number; leaseMs?: number } = {}): void {
@@ -37,5 +32,5 @@ export function defineIngestTopics(queue: Pick<TopicQueue, 'defineTopic'>, opts:
     leaseMs: opts.leaseMs ?? (Number(process.env.INGEST_LEASE_MS) || 60_000),
     concurrency: 2,
   });
-  queue.defineTopic(FILE_DELETED_TOPIC, { schema: fileDeletedSchema, maxAttempts: 5, concurrency: 4 });
+  defineFileEventTopics(queue);
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '@rgw/shared';
 import type { Attributes } from './index/vector-index.js';
-import type { ResolvedChunking } from './ingest-fallback.js';
+import type { StaticChunkingStrategy as ResolvedChunking } from './ingest/index.js';
 import { pageBySeq, type PageQuery } from './sql-paging.js';
 import { addCount, emptyTotals, type FileStatus, type StoreTotals } from './vector-store-store.js';
 

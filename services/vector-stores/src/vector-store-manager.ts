@@ -15,7 +15,7 @@ import {
   type RequestContext,
 } from '@rgw/shared';
 import type { Attributes, VectorIndex } from './index/vector-index.js';
-import { resolveChunking, type ChunkingStrategyParam } from './ingest-fallback.js';
+import { resolveChunking, type ChunkingStrategyParam } from './ingest/index.js';
 import { INGEST_TOPIC, type IngestJob } from './ingest-topics.js';
 import type { PageQuery } from './sql-paging.js';
 import type { BatchRecord, FileRecord, VectorStoreFileStore } from './vector-store-file-store.js';

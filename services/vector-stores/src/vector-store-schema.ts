@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { attributeFilterSchema, idSchema, listQuerySchema, metadataSchema } from '@rgw/shared';
-import { chunkingStrategySchema } from './ingest-fallback.js';
+import { chunkingStrategySchema } from './ingest/index.js';
 
 // Request bodies, query strings and path params of /v1/vector_stores (OpenAI's shapes, plus Llama
 // Stack's `embedding_model`, `embedding_dimension`, `provider_id` at create and `search_mode` at search).

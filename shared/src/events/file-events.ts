@@ -18,5 +18,6 @@ export type FileDeletedEvent = z.infer<typeof fileDeletedEventSchema>;
 
 /** Registers the file topics on a queue (publisher and consumers alike call it before use). */
 export function defineFileEventTopics(queue: Pick<TopicQueue, 'defineTopic'>): void {
-  queue.defineTopic(FILE_DELETED_TOPIC, { schema: fileDeletedEventSchema });
+  // Publisher and consumer may share one queue (embedded): both register the same options.
+  queue.defineTopic(FILE_DELETED_TOPIC, { schema: fileDeletedEventSchema, maxAttempts: 5, concurrency: 4 });
 }

@@ -41,7 +41,7 @@ export function fileText(bytes: Buffer, filename: string, declaredType: string |
   const kind = classifyFile(bytes, filename, declaredType);
   if (kind.kind === 'text') return bytes.toString('utf8');
   if (kind.kind === 'pdf') {
-    // TODO(merge): extract PDF text with the vector-stores ingest extractors (services/vector-stores/src/ingest/).
+    // Reached only when the resolver has no PDF extractor configured.
     throw new InvalidRequestError(`The file '${filename}' is a PDF; PDF input is not supported yet.`, param, 'unsupported_file');
   }
   const what = kind.kind === 'image' ? 'an image (send it as input_image)' : `of a type the model cannot read${kind.mime ? ` (${kind.mime})` : ''}`;

@@ -1,15 +1,6 @@
-import {
-  DEFAULT_PROJECT_ID,
-  InvalidRequestError,
-  REQUEST_ID_HEADER,
-  ServiceUnreachableError,
-  errorFromResponse,
-  gatewayRequest,
-  idSegment,
-  signPrincipal,
-  type ClientCallOptions,
-  type ClientTransport,
-} from '@rgw/shared';
+import { Readable } from 'node:stream';
+import { extractText } from '@rgw/vector-stores/ingest';
+import { FilesClient, InvalidRequestError, type ClientCallOptions, type ClientTransport } from '@rgw/shared';
 
 /** A file as the model input needs it: its name and bytes. */
 export interface ReadFile {
@@ -27,37 +18,27 @@ export interface FileSource {
 export const MAX_INPUT_FILE_BYTES = 32 * 1024 * 1024;
 
 /**
- * Reads files through the public Files API (GET /v1/files/{id} and /content), signed with the
- * caller's principal, so a file of another project is a 404 as for any client.
- * TODO(merge): replace with shared/src/clients/files-client.ts once it lands.
+ * Reads files through the public Files API (the shared files client, signed with the caller's
+ * principal), so a file of another project is a 404 as for any client; at most `maxBytes` are held.
  */
 export class FilesApiReader implements FileSource {
-  constructor(private readonly transport: ClientTransport, private readonly maxBytes = MAX_INPUT_FILE_BYTES) {}
-
-  async read(id: string, opts: ClientCallOptions): Promise<ReadFile> {
-    const meta = await gatewayRequest<{ id: string; filename?: string; bytes?: number }>(this.transport, { ...opts, service: 'files', method: 'GET', path: `/v1/files/${idSegment(id, 'file_id')}` });
-    if (typeof meta?.bytes === 'number' && meta.bytes > this.maxBytes) throw tooLarge(this.maxBytes);
-    const bytes = await this.content(id, opts);
-    return { id, filename: meta?.filename ?? id, bytes };
+  private readonly client: FilesClient;
+  constructor(transport: ClientTransport, private readonly maxBytes = MAX_INPUT_FILE_BYTES) {
+    this.client = new FilesClient(transport);
   }
 
-  /** The raw bytes of /v1/files/{id}/content (gatewayRequest reads JSON only). */
-  private async content(id: string, opts: ClientCallOptions): Promise<Buffer> {
-    const url = new URL(`v1/files/${idSegment(id, 'file_id')}/content`, withSlash(this.transport.baseUrl()));
-    const headers: Record<string, string> = {};
-    if (opts.requestId) headers[REQUEST_ID_HEADER] = opts.requestId;
-    const secret = this.transport.internalToken?.();
-    if (secret) Object.assign(headers, signPrincipal(opts.principal ?? { projectId: DEFAULT_PROJECT_ID }, secret));
-    let res: Response;
-    try {
-      res = await (this.transport.fetch ?? fetch)(url, { headers, signal: opts.signal });
-    } catch (err) {
-      throw new ServiceUnreachableError(`The files service is unreachable (${(err as Error).message}).`);
+  async read(id: string, opts: ClientCallOptions): Promise<ReadFile> {
+    const meta = await this.client.retrieve(id, opts);
+    if (typeof meta?.bytes === 'number' && meta.bytes > this.maxBytes) throw tooLarge(this.maxBytes);
+    const content = await this.client.content(id, opts);
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const part of content.body) {
+      size += part.length;
+      if (size > this.maxBytes) throw tooLarge(this.maxBytes);
+      parts.push(Buffer.from(part));
     }
-    if (!res.ok) throw errorFromResponse(res.status, await res.text(), 'files');
-    const body = Buffer.from(await res.arrayBuffer());
-    if (body.length > this.maxBytes) throw tooLarge(this.maxBytes);
-    return body;
+    return { id, filename: meta?.filename ?? id, bytes: Buffer.concat(parts) };
   }
 }
 
@@ -65,6 +46,9 @@ function tooLarge(max: number): InvalidRequestError {
   return new InvalidRequestError(`The file is larger than the ${max} bytes a model input may hold.`, null, 'file_too_large');
 }
 
-function withSlash(base: string): string {
-  return base.endsWith('/') ? base : `${base}/`;
+/** A PDF's text for the model, by the same extractor the vector stores ingest files with. */
+export async function pdfText(bytes: Buffer, filename: string): Promise<string> {
+  let text = '';
+  for await (const segment of extractText({ filename, contentType: 'application/pdf', body: Readable.from([bytes]) })) text += segment;
+  return text;
 }

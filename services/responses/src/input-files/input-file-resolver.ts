@@ -9,7 +9,7 @@ export interface InputFileDeps {
   /** Fetches a user's URL behind the SSRF guards (safeFetch by default). */
   fetchUrl?: (url: string, param: string, signal?: AbortSignal) => Promise<FetchedUrl>;
   policy?: SafeFetchPolicy;
-  /** PDF text extraction, once wired (TODO(merge): the vector-stores ingest extractor); without it PDFs are a 400. */
+  /** PDF text extraction (the vector stores' ingest extractor); without it PDFs are a 400. */
   extractPdf?: (bytes: Buffer, filename: string) => Promise<string>;
   /**
    * `fetch`: http(s) image URLs are fetched here (behind the guards, redirects included) and sent
@@ -97,8 +97,16 @@ export class InputFileResolver {
 
   private async textPart(bytes: Buffer, filename: string, declaredType: string | null, param: string): Promise<Part> {
     let text: string;
-    if (classifyFile(bytes, filename, declaredType).kind === 'pdf' && this.deps.extractPdf) text = await this.deps.extractPdf(bytes, filename);
-    else text = fileText(bytes, filename, declaredType, param);
+    if (classifyFile(bytes, filename, declaredType).kind === 'pdf' && this.deps.extractPdf) {
+      try {
+        text = await this.deps.extractPdf(bytes, filename);
+      } catch (err) {
+        // The extractor's refusals (a corrupt or oversized PDF) are the caller's file, not our fault.
+        const code = (err as { code?: unknown }).code;
+        if (code === 'invalid_file' || code === 'unsupported_file') throw new InvalidRequestError((err as Error).message, param, code);
+        throw err;
+      }
+    } else text = fileText(bytes, filename, declaredType, param);
     return { type: 'input_text', text: `[file: ${filename}]\n${text}` };
   }
 
