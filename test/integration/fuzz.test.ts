@@ -133,7 +133,15 @@ async function createIds(origin: string): Promise<FuzzIds> {
   const items = (await (await authFetch(`${origin}/v1/conversations/${conv.id}/items`)).json()) as any;
   const prompt = await post('/v1/prompts', { prompt: 'Hello {{name}}', variables: ['name'] });
   const resp = await post('/v1/responses', { model: 'mock-model', input: 'hi' });
-  return { conv: conv.id, item: items.data[0].id, prompt: prompt.prompt_id, resp: resp.id };
+  const form = new FormData();
+  form.set('purpose', 'assistants');
+  form.set('file', new Blob(['fuzz target']), 'fuzz.txt');
+  const fileRes = await authFetch(`${origin}/v1/files`, { method: 'POST', body: form });
+  expect(fileRes.status, '/v1/files').toBe(200);
+  const file = (await fileRes.json()) as any;
+  const upload = await post('/v1/uploads', { filename: 'u.txt', purpose: 'assistants', bytes: 4, mime_type: 'text/plain' });
+  const vs = await post('/v1/vector_stores', { name: 'fuzz', file_ids: [file.id] });
+  return { conv: conv.id, item: items.data[0].id, prompt: prompt.prompt_id, resp: resp.id, file: file.id, upload: upload.id, vs: vs.id };
 }
 
 afterAll(() => mock.reset());

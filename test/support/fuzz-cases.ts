@@ -27,6 +27,9 @@ export interface FuzzIds {
   item: string;
   prompt: string;
   resp: string;
+  file: string;
+  upload: string;
+  vs: string;
 }
 
 export interface FuzzCase {
@@ -85,6 +88,27 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/v1/prompts/{prompt}', destructive: true },
   { method: 'PUT', path: '/v1/prompts/{prompt}/set-default-version', body: () => ({ version: 1 }) },
   { method: 'GET', path: '/v1/prompts/{prompt}/versions' },
+  { method: 'GET', path: '/v1/files', query: { limit: '2', order: 'asc' } },
+  { method: 'GET', path: '/v1/files/{file}' },
+  { method: 'GET', path: '/v1/files/{file}/content' },
+  { method: 'DELETE', path: '/v1/files/{file}', destructive: true },
+  { method: 'POST', path: '/v1/uploads', body: () => ({ filename: 'a.txt', purpose: 'assistants', bytes: 10, mime_type: 'text/plain' }) },
+  { method: 'POST', path: '/v1/uploads/{upload}/complete', body: () => ({ part_ids: ['part_x'] }), destructive: true },
+  { method: 'POST', path: '/v1/uploads/{upload}/cancel', destructive: true },
+  { method: 'POST', path: '/v1/vector_stores', body: () => ({ name: 'fuzz', metadata: { a: 'b' }, chunking_strategy: { type: 'auto' }, expires_after: { anchor: 'last_active_at', days: 2 } }) },
+  { method: 'GET', path: '/v1/vector_stores', query: { limit: '2', order: 'asc' } },
+  { method: 'GET', path: '/v1/vector_stores/{vs}' },
+  { method: 'POST', path: '/v1/vector_stores/{vs}', body: () => ({ name: 'renamed', metadata: { x: 'y' } }) },
+  { method: 'DELETE', path: '/v1/vector_stores/{vs}', destructive: true },
+  {
+    method: 'POST',
+    path: '/v1/vector_stores/{vs}/search',
+    body: () => ({ query: 'hello', max_num_results: 3, filters: { type: 'and', filters: [{ type: 'eq', key: 'a', value: 'b' }, { type: 'in', key: 'n', value: [1, 2] }] }, search_mode: 'keyword' }),
+  },
+  { method: 'POST', path: '/v1/vector_stores/{vs}/files', body: () => ({ file_id: 'file-fuzz', attributes: { a: 'b', n: 1 } }) },
+  { method: 'GET', path: '/v1/vector_stores/{vs}/files', query: { limit: '2', filter: 'completed' } },
+  { method: 'POST', path: '/v1/vector_stores/{vs}/file_batches', body: () => ({ file_ids: ['file-fuzz'], chunking_strategy: { type: 'static', static: { max_chunk_size_tokens: 200, chunk_overlap_tokens: 50 } } }) },
+  { method: 'POST', path: '/v1/vector-io/query', body: () => ({ vector_store_id: 'vs_fuzz', query: 'hello', params: { max_chunks: 3 } }) },
 ];
 
 /** The largest string a case carries: well within the suite's BODY_LIMIT of 2 MB. */
@@ -301,7 +325,7 @@ function fill(path: string, ids: Record<string, string>): string {
   return path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!);
 }
 
-const PLACEHOLDER_IDS = { conv: `conv_${'1'.repeat(48)}`, item: `msg_${'1'.repeat(48)}`, prompt: `pmpt_${'1'.repeat(48)}`, resp: `resp_${'1'.repeat(48)}`, model: 'mock-model' };
+const PLACEHOLDER_IDS = { file: 'file-1111111111111111', upload: 'upload_1111111111111111', vs: 'vs_1111111111111111', conv: `conv_${'1'.repeat(48)}`, item: `msg_${'1'.repeat(48)}`, prompt: `pmpt_${'1'.repeat(48)}`, resp: `resp_${'1'.repeat(48)}`, model: 'mock-model' };
 
 function withQuery(path: string, query: Record<string, string> | undefined): string {
   if (!query) return path;
