@@ -11,6 +11,8 @@ import { renderSection, toJson, type Section } from './report.js';
 import { responsesSection } from './responses-section.js';
 import { SETTINGS } from './settings.js';
 import { filesSection } from './files-section.js';
+import { ingestSection } from './ingest-section.js';
+import { fileSearchSection } from './file-search-section.js';
 
 // The gateway's added cost over calling the model server directly; see bench/README.md.
 
@@ -70,6 +72,8 @@ async function main() {
     await authSection(embedded, keyed, print);
   }
   if (SETTINGS.only.includes('6') || !process.env.BENCH_ONLY) await filesSection(env, print);
+  if (SETTINGS.only.includes('8') || !process.env.BENCH_ONLY) await ingestSection(env, print);
+  if (SETTINGS.only.includes('9') || !process.env.BENCH_ONLY) await fileSearchSection(mock, env, print);
   // Everything but the mock goes before distributed mode starts: spare CPU is scarce on a small machine.
   while (cleanup.length > 1) await cleanup.pop()!();
   if (SETTINGS.cpuProf) console.log(`\nCPU profiles (main thread = *.0.001.cpuprofile) in ${profDir}; summarise with bench/profile-summary.ts`);
