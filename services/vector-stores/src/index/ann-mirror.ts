@@ -1,0 +1,137 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { AnnGraph, type AnnSettings } from './ann-graph.js';
+import { QuantizedVectors } from './quantized-vectors.js';
+import type { Attributes } from './vector-index.js';
+import { blobToVector } from './vector-math.js';
+
+export interface RowMeta {
+  project: string;
+  store: string;
+  attributes: Attributes;
+  dim: number | null;
+}
+
+interface StoredRow {
+  rid: number;
+  project_id: string;
+  store_id: string;
+  attributes: string;
+  dim: number | null;
+  embedding?: Buffer | null;
+}
+
+/** Change-log entries a catch-up reads per query: bounds the memory of a catch-up after a large import. */
+const CHANGE_PAGE = 5000;
+
+/**
+ * What one process keeps in memory of the shared index file: per chunk its store, project,
+ * attributes and dimension (filters and store scoping run here, during the ANN walk), and one HNSW
+ * graph per dimension. Built from the rows on first use and then kept in step by replaying the
+ * change log from the last sequence seen, so writes and deletes of any process are visible to the
+ * next search of every process.
+ */
+export class AnnMirror {
+  readonly rows = new Map<number, RowMeta>();
+  readonly byStore = new Map<string, Set<number>>();
+  readonly graphs = new Map<number, AnnGraph>();
+  /** Per dimension, the compact copy the exact search scans. */
+  readonly compact = new Map<number, QuantizedVectors>();
+  private loaded = false;
+  private lastSeq = 0;
+  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'full' | 'meta' | 'all' | 'dims', Statement>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly settings: AnnSettings,
+  ) {
+    this.stmt = {
+      maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM chunk_changes').pluck(),
+      floor: db.prepare("SELECT value FROM index_meta WHERE key = 'log_floor'").pluck(),
+      changes: db.prepare('SELECT seq, rid, op FROM chunk_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+      full: db.prepare('SELECT rid, project_id, store_id, attributes, dim, embedding FROM chunks WHERE rid = ?'),
+      meta: db.prepare('SELECT rid, project_id, store_id, attributes, dim FROM chunks WHERE rid = ?'),
+      all: db.prepare('SELECT rid, project_id, store_id, attributes, dim, embedding FROM chunks'),
+      dims: db.prepare('SELECT dim, COUNT(*) AS n FROM chunks WHERE dim IS NOT NULL GROUP BY dim'),
+    };
+  }
+
+  /** Brings the mirror up to the latest committed state of the file. */
+  catchUp(): void {
+    if (!this.loaded) return this.fullLoad();
+    const floor = Number(this.stmt.floor.get() ?? 0);
+    // Entries we have not seen were pruned: replaying is impossible, rebuild.
+    if (this.lastSeq < floor) return this.fullLoad();
+    for (;;) {
+      const page = this.stmt.changes.all(this.lastSeq, CHANGE_PAGE) as { seq: number; rid: number; op: string }[];
+      if (page.length === 0) return;
+      // Last word per row; a vector change stays a vector change even if attributes changed after it.
+      const ops = new Map<number, string>();
+      for (const c of page) ops.set(c.rid, c.op === 'a' && ops.get(c.rid) === 'u' ? 'u' : c.op);
+      for (const [rid, op] of ops) {
+        if (op === 'a' && this.rows.has(rid)) {
+          const row = this.stmt.meta.get(rid) as StoredRow | undefined;
+          if (row) this.rows.get(rid)!.attributes = JSON.parse(row.attributes) as Attributes;
+          else this.remove(rid);
+          continue;
+        }
+        const row = op === 'd' ? undefined : (this.stmt.full.get(rid) as StoredRow | undefined);
+        if (row) this.put(row);
+        else this.remove(rid);
+      }
+      this.lastSeq = page[page.length - 1]!.seq;
+      if (page.length < CHANGE_PAGE) return;
+    }
+  }
+
+  private fullLoad(): void {
+    this.rows.clear();
+    this.byStore.clear();
+    this.graphs.clear();
+    this.compact.clear();
+    // One read transaction: the sequence and the rows are the same snapshot, so replay starts exactly after it.
+    this.db.transaction(() => {
+      this.lastSeq = Number(this.stmt.maxSeq.get());
+      for (const d of this.stmt.dims.all() as { dim: number; n: number }[]) {
+        const capacity = Math.max(1024, Math.ceil(d.n * 1.1));
+        this.graphs.set(d.dim, new AnnGraph(d.dim, this.settings, capacity));
+        this.compact.set(d.dim, new QuantizedVectors(d.dim, capacity));
+      }
+      for (const row of this.stmt.all.iterate() as Iterable<StoredRow>) this.put(row);
+    })();
+    this.loaded = true;
+  }
+
+  private put(row: StoredRow): void {
+    const prev = this.rows.get(row.rid);
+    if (prev && prev.dim !== null && prev.dim !== row.dim) {
+      this.graphs.get(prev.dim)?.remove(row.rid);
+      this.compact.get(prev.dim)?.remove(row.rid);
+    }
+    this.rows.set(row.rid, { project: row.project_id, store: row.store_id, attributes: JSON.parse(row.attributes) as Attributes, dim: row.dim });
+    let set = this.byStore.get(row.store_id);
+    if (!set) this.byStore.set(row.store_id, (set = new Set()));
+    set.add(row.rid);
+    if (row.dim !== null && row.embedding) {
+      let graph = this.graphs.get(row.dim);
+      if (!graph) this.graphs.set(row.dim, (graph = new AnnGraph(row.dim, this.settings)));
+      let compact = this.compact.get(row.dim);
+      if (!compact) this.compact.set(row.dim, (compact = new QuantizedVectors(row.dim)));
+      const unit = blobToVector(row.embedding);
+      graph.upsert(row.rid, unit);
+      compact.put(row.rid, unit);
+    }
+  }
+
+  private remove(rid: number): void {
+    const meta = this.rows.get(rid);
+    if (!meta) return;
+    this.rows.delete(rid);
+    const set = this.byStore.get(meta.store);
+    set?.delete(rid);
+    if (set?.size === 0) this.byStore.delete(meta.store);
+    if (meta.dim !== null) {
+      this.graphs.get(meta.dim)?.remove(rid);
+      this.compact.get(meta.dim)?.remove(rid);
+    }
+  }
+}
