@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../errors.js';
 import { validate } from '../http/validate.js';
-import { attributeFilterSchema, filterKeys, matchesFilter, type AttributeFilter } from './attribute-filter.js';
+import { attributeFilterSchema, compileFilter, filterKeys, matchesFilter, type AttributeFilter } from './attribute-filter.js';
 
 const parse = (v: unknown) => attributeFilterSchema.safeParse(v);
 function rejection(v: unknown): InvalidRequestError {
@@ -97,5 +97,15 @@ describe('matchesFilter', () => {
     expect(m(f)).toBe(true);
     expect(m(f, { ...attrs, draft: true })).toBe(false);
     expect(filterKeys(f)).toEqual(new Set(['author', 'year', 'draft', 'score']));
+  });
+
+  it('compileFilter agrees with matchesFilter on every operator, key state and type', () => {
+    const values = ['ann', 'bob', 1, 2, 2.5, true, false, '1'];
+    const rows: Record<string, unknown>[] = [{}, ...values.map((v) => ({ k: v }))];
+    const filters: AttributeFilter[] = [];
+    for (const type of ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'] as const) for (const v of values) filters.push({ type, key: 'k', value: v });
+    for (const type of ['in', 'nin'] as const) filters.push({ type, key: 'k', value: [] }, { type, key: 'k', value: ['ann', 2] }, { type, key: 'k', value: [1, '1'] });
+    filters.push({ type: 'and', filters: [filters[0]!, filters[9]!] }, { type: 'or', filters: [filters[3]!, { type: 'and', filters: [filters[20]!] }] });
+    for (const f of filters) for (const r of rows) expect(compileFilter(f)(r), JSON.stringify([f, r])).toBe(matchesFilter(r, f));
   });
 });

@@ -9,6 +9,8 @@ export interface RowMeta {
   store: string;
   attributes: Attributes;
   dim: number | null;
+  /** Slot of the vector in `compact.get(dim)`, −1 without a vector. */
+  slot: number;
 }
 
 interface StoredRow {
@@ -32,7 +34,7 @@ const CHANGE_PAGE = 5000;
  */
 export class AnnMirror {
   readonly rows = new Map<number, RowMeta>();
-  readonly byStore = new Map<string, Set<number>>();
+  readonly byStore = new Map<string, Map<number, RowMeta>>();
   readonly graphs = new Map<number, AnnGraph>();
   /** Per dimension, the compact copy the exact search scans. */
   readonly compact = new Map<number, QuantizedVectors>();
@@ -107,10 +109,12 @@ export class AnnMirror {
       this.graphs.get(prev.dim)?.remove(row.rid);
       this.compact.get(prev.dim)?.remove(row.rid);
     }
-    this.rows.set(row.rid, { project: row.project_id, store: row.store_id, attributes: JSON.parse(row.attributes) as Attributes, dim: row.dim });
-    let set = this.byStore.get(row.store_id);
-    if (!set) this.byStore.set(row.store_id, (set = new Set()));
-    set.add(row.rid);
+    if (prev && prev.store !== row.store_id) this.byStore.get(prev.store)?.delete(row.rid);
+    const meta: RowMeta = { project: row.project_id, store: row.store_id, attributes: JSON.parse(row.attributes) as Attributes, dim: row.dim, slot: -1 };
+    this.rows.set(row.rid, meta);
+    let store = this.byStore.get(row.store_id);
+    if (!store) this.byStore.set(row.store_id, (store = new Map()));
+    store.set(row.rid, meta);
     if (row.dim !== null && row.embedding) {
       let graph = this.graphs.get(row.dim);
       if (!graph) this.graphs.set(row.dim, (graph = new AnnGraph(row.dim, this.settings)));
@@ -118,7 +122,7 @@ export class AnnMirror {
       if (!compact) this.compact.set(row.dim, (compact = new QuantizedVectors(row.dim)));
       const unit = blobToVector(row.embedding);
       graph.upsert(row.rid, unit);
-      compact.put(row.rid, unit);
+      meta.slot = compact.put(row.rid, unit);
     }
   }
 

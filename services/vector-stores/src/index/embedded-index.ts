@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
-import { InvalidRequestError, matchesFilter, type AttributeFilter } from '@rgw/shared';
+import { compileFilter, InvalidRequestError } from '@rgw/shared';
 import { DEFAULT_ANN_SETTINGS, type AnnSettings } from './ann-graph.js';
-import { AnnMirror } from './ann-mirror.js';
+import { AnnMirror, type RowMeta } from './ann-mirror.js';
 import { openSchema, type ChunkRow } from './embedded-schema.js';
 import { bm25Score, ftsMatchQuery } from './keyword-terms.js';
+import type { QuantizedVectors } from './quantized-vectors.js';
 import { reciprocalRankFusion } from './rank-fusion.js';
 import type { Attributes, ChunkRecord, SearchHit, SearchRequest, VectorIndex } from './vector-index.js';
 import { blobToVector, cosineScore, dot, normalized, topK, vectorToBlob } from './vector-math.js';
@@ -17,6 +18,8 @@ export interface EmbeddedIndexOptions {
    * searched exactly: faster than a filtered graph walk there, and always right.
    */
   exactLimit?: number;
+  /** The same for filtered searches (the filtered graph walk is slower, so exact wins up to larger sets). */
+  filteredExactLimit?: number;
   /** Change-log entries kept for other processes to replay before the oldest are pruned. */
   logRetention?: number;
   /** SQLite busy timeout: how long a writer waits for another process's write to finish. */
@@ -24,11 +27,21 @@ export interface EmbeddedIndexOptions {
 }
 
 export const DEFAULT_EXACT_LIMIT = 2000;
+export const DEFAULT_FILTERED_EXACT_LIMIT = 20_000;
 /** Hybrid mode fuses this many candidates per list (at least), so a chunk strong in one list can still win. */
 const HYBRID_DEPTH = 50;
-/** The exact search rescores k × factor + extra of its 8-bit preselection at full precision. */
-const RESCORE_FACTOR = 3;
-const RESCORE_EXTRA = 10;
+/**
+ * The exact search rescores k + this many of its 8-bit preselection at full precision: 8-bit
+ * rounding moves a 384-dimension cosine by about 1e-4, so only near-ties can change places.
+ */
+const RESCORE_EXTRA = 8;
+
+/** Rows that may be returned: row ids and their slots in the compact vector copy. */
+interface Candidates {
+  rids: number[];
+  slots: number[];
+  length: number;
+}
 
 interface Ranked {
   rid: number;
@@ -48,6 +61,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
   private stmt!: Record<'upsert' | 'deleteFile' | 'deleteStore' | 'setAttributes' | 'fileChunks' | 'usage' | 'vector' | 'hit' | 'keyword' | 'keywordAll' | 'logSpan' | 'prune' | 'setFloor', Statement>;
   private readonly ann: AnnSettings;
   private readonly exactLimit: number;
+  private readonly filteredExactLimit: number;
   private readonly logRetention: number;
 
   constructor(
@@ -56,6 +70,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
   ) {
     this.ann = { ...DEFAULT_ANN_SETTINGS, ...options.ann };
     this.exactLimit = options.exactLimit ?? DEFAULT_EXACT_LIMIT;
+    this.filteredExactLimit = options.filteredExactLimit ?? options.exactLimit ?? DEFAULT_FILTERED_EXACT_LIMIT;
     this.logRetention = options.logRetention ?? 200_000;
   }
 
@@ -158,58 +173,72 @@ export class EmbeddedVectorIndex implements VectorIndex {
     mirror.catchUp();
     const query = normalized(req.queryVector!);
     const graph = mirror.graphs.get(query.length);
-    if (!graph || graph.size === 0) return [];
-    // A store belongs to one project: checking one of its rows scopes the whole set.
-    const sets = [...new Set(req.vectorStoreIds)]
+    const compact = mirror.compact.get(query.length);
+    if (!graph || !compact || graph.size === 0) return [];
+    // A store belongs to one project: checking one of its rows scopes the whole store.
+    const stores = [...new Set(req.vectorStoreIds)]
       .map((id) => mirror.byStore.get(id))
-      .filter((s): s is Set<number> => !!s && s.size > 0 && mirror.rows.get(s.values().next().value!)!.project === req.projectId);
-    if (sets.length === 0) return [];
-    const total = sets.reduce((n, s) => n + s.size, 0);
-    const collect = () => this.candidates(mirror, sets, req.projectId, query.length, req.filter);
+      .filter((s): s is Map<number, RowMeta> => !!s && s.size > 0 && s.values().next().value!.project === req.projectId);
+    if (stores.length === 0) return [];
+    const total = stores.reduce((n, s) => n + s.size, 0);
+    const pass = req.filter ? compileFilter(req.filter) : undefined;
+    const dim = query.length;
+    const collect = (): Candidates => {
+      const out: Candidates = { rids: [], slots: [], length: 0 };
+      // forEach, not for-of over entries: no [key, value] array per row on a 100k-row scan.
+      for (const store of stores) {
+        store.forEach((meta, rid) => {
+          if (meta.dim === dim && meta.slot >= 0 && (!pass || pass(meta.attributes))) {
+            out.rids.push(rid);
+            out.slots.push(meta.slot);
+          }
+        });
+      }
+      out.length = out.rids.length;
+      return out;
+    };
 
-    let candidates: number[] | undefined;
-    if (req.filter || total <= this.exactLimit) {
+    let candidates: Candidates | undefined;
+    if (pass || total <= this.exactLimit) {
       candidates = collect();
-      if (candidates.length <= this.exactLimit) return this.exact(mirror, query, candidates, k);
+      // A filtered graph walk calls back into JS at every node it visits: below this size a scan
+      // of the passing rows is faster, and exact.
+      if (candidates.length <= (pass ? this.filteredExactLimit : this.exactLimit)) return this.exact(compact, query, candidates, k);
     }
     let accept: ((label: number) => boolean) | undefined;
     if (candidates) {
-      const allowed = new Set(candidates);
+      const allowed = new Set(candidates.rids);
       accept = (label) => allowed.has(label);
     } else if (total < graph.size) {
-      accept = sets.length === 1 ? (label) => sets[0]!.has(label) : (label) => sets.some((s) => s.has(label));
+      accept = stores.length === 1 ? (label) => stores[0]!.has(label) : (label) => stores.some((s) => s.has(label));
     }
     const found = graph.search(query, k, accept);
     // The walk can strand itself when few nodes pass: then the exact answer, never a short one.
-    if (found.length >= Math.min(k, candidates?.length ?? k)) return found.map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));
-    return this.exact(mirror, query, candidates ?? collect(), k);
-  }
-
-  private candidates(mirror: AnnMirror, sets: Set<number>[], projectId: string, dim: number, filter?: AttributeFilter): number[] {
-    const out: number[] = [];
-    for (const set of sets) {
-      for (const rid of set) {
-        const meta = mirror.rows.get(rid)!;
-        if (meta.dim === dim && meta.project === projectId && (!filter || matchesFilter(meta.attributes, filter))) out.push(rid);
-      }
-    }
-    return out;
+    if (found.length >= Math.min(k, candidates?.length ?? total)) return found.map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));
+    return this.exact(compact, query, candidates ?? collect(), k);
   }
 
   /**
    * Exact top k over a candidate set: scanned in the compact in-memory copy, then the best few
    * rescored from the stored Float32 vectors, so ranks and scores are those of full precision.
    */
-  private exact(mirror: AnnMirror, query: Float32Array, rids: number[], k: number): Ranked[] {
-    const compact = mirror.compact.get(query.length);
-    if (!compact || rids.length === 0) return [];
-    const approx: Ranked[] = [];
-    for (const rid of rids) {
-      const score = compact.score(rid, query);
-      if (score !== undefined) approx.push({ rid, score });
+  private exact(compact: QuantizedVectors, query: Float32Array, candidates: Candidates, k: number): Ranked[] {
+    const keep = Math.min(candidates.length, k + RESCORE_EXTRA);
+    if (keep === 0) return [];
+    // A bounded min-heap would be faster still; a threshold check keeps most rows out of the sort.
+    const best: Ranked[] = [];
+    let floor = -Infinity;
+    for (let i = 0; i < candidates.length; i++) {
+      const score = compact.scoreSlot(candidates.slots[i]!, query);
+      if (best.length >= keep && score <= floor) continue;
+      best.push({ rid: candidates.rids[i]!, score });
+      if (best.length >= keep * 4) {
+        best.sort((a, b) => b.score - a.score).length = keep;
+        floor = best[keep - 1]!.score;
+      }
     }
     const rescored: Ranked[] = [];
-    for (const r of topK(approx, k * RESCORE_FACTOR + RESCORE_EXTRA)) {
+    for (const r of topK(best, keep)) {
       const blob = this.stmt.vector.get(r.rid) as Buffer | undefined;
       if (blob) rescored.push({ rid: r.rid, score: dot(query, blobToVector(blob)) });
     }
@@ -225,9 +254,10 @@ export class EmbeddedVectorIndex implements VectorIndex {
       const rows = this.stmt.keyword.all(match, req.projectId, stores, k) as { rid: number; rank: number }[];
       return rows.map((r) => ({ rid: r.rid, score: bm25Score(r.rank) }));
     }
+    const pass = compileFilter(req.filter);
     const out: Ranked[] = [];
     for (const r of this.stmt.keywordAll.iterate(match, req.projectId, stores) as Iterable<{ rid: number; rank: number; attributes: string }>) {
-      if (!matchesFilter(JSON.parse(r.attributes) as Attributes, req.filter)) continue;
+      if (!pass(JSON.parse(r.attributes) as Attributes)) continue;
       out.push({ rid: r.rid, score: bm25Score(r.rank) });
       if (out.length >= k) break;
     }

@@ -23,7 +23,8 @@ export class QuantizedVectors {
     return this.slotOf.size;
   }
 
-  put(id: number, unit: Float32Array): void {
+  /** Stores (or replaces) a vector; returns its slot, the handle `scoreSlot` takes. */
+  put(id: number, unit: Float32Array): number {
     let slot = this.slotOf.get(id);
     if (slot === undefined) {
       slot = this.freeSlots.pop() ?? this.used++;
@@ -36,6 +37,7 @@ export class QuantizedVectors {
     const base = slot * this.dim;
     for (let i = 0; i < this.dim; i++) this.data[base + i] = scale === 0 ? 0 : Math.round(unit[i]! / scale);
     this.scales[slot] = scale;
+    return slot;
   }
 
   remove(id: number): void {
@@ -45,10 +47,8 @@ export class QuantizedVectors {
     this.freeSlots.push(slot);
   }
 
-  /** Approximate dot product with a float query; undefined when the id holds no vector. */
-  score(id: number, query: Float32Array): number | undefined {
-    const slot = this.slotOf.get(id);
-    if (slot === undefined) return undefined;
+  /** Approximate dot product of a slot's vector with a float query. */
+  scoreSlot(slot: number, query: Float32Array): number {
     const d = this.data;
     const base = slot * this.dim;
     let s0 = 0;
