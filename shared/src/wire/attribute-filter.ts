@@ -128,24 +128,30 @@ export function compileFilter(filter: AttributeFilter): (attributes: Readonly<Re
     return filter.type === 'and' ? (a) => parts.every((p) => p(a)) : (a) => parts.some((p) => p(a));
   }
   const { key, value } = filter;
-  const own = (a: Readonly<Record<string, unknown>> | null | undefined) => a != null && Object.prototype.hasOwnProperty.call(a, key);
+  // No own-property check is needed here: an inherited property (constructor, toString, ...) is a
+  // function, never equal to a filter's string, number or boolean, and never a number for ranges.
+  type Row = Readonly<Record<string, unknown>> | null | undefined;
+  const get = (a: Row) => (a == null ? undefined : a[key]);
   switch (filter.type) {
     case 'eq':
-      return (a) => own(a) && a![key] === value;
+      return (a) => get(a) === value;
     case 'ne':
-      return (a) => !(own(a) && a![key] === value);
+      return (a) => get(a) !== value;
     case 'in':
     case 'nin': {
       const set = new Set<unknown>(Array.isArray(value) ? value : []);
-      return filter.type === 'in' ? (a) => own(a) && set.has(a![key]) : (a) => !(own(a) && set.has(a![key]));
+      return filter.type === 'in' ? (a) => set.has(get(a)) : (a) => !set.has(get(a));
     }
     default: {
       if (typeof value !== 'number') return () => false;
-      const get = (a: Readonly<Record<string, unknown>> | null | undefined) => (own(a) ? a![key] : undefined);
-      if (filter.type === 'gt') return (a) => { const v = get(a); return typeof v === 'number' && v > value; };
-      if (filter.type === 'gte') return (a) => { const v = get(a); return typeof v === 'number' && v >= value; };
-      if (filter.type === 'lt') return (a) => { const v = get(a); return typeof v === 'number' && v < value; };
-      return (a) => { const v = get(a); return typeof v === 'number' && v <= value; };
+      const num = (a: Row) => {
+        const v = get(a);
+        return typeof v === 'number' ? v : NaN; // NaN fails every comparison
+      };
+      if (filter.type === 'gt') return (a) => num(a) > value;
+      if (filter.type === 'gte') return (a) => num(a) >= value;
+      if (filter.type === 'lt') return (a) => num(a) < value;
+      return (a) => num(a) <= value;
     }
   }
 }

@@ -10,7 +10,7 @@ export interface AnnSettings {
   efSearch: number;
 }
 
-export const DEFAULT_ANN_SETTINGS: AnnSettings = { m: 16, efConstruction: 64, efSearch: 100 };
+export const DEFAULT_ANN_SETTINGS: AnnSettings = { m: 16, efConstruction: 48, efSearch: 100 };
 
 /**
  * One in-memory HNSW graph (hnswlib) over unit vectors of one dimension, labelled by chunk row id.

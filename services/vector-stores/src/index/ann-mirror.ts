@@ -24,6 +24,17 @@ interface StoredRow {
 
 /** Change-log entries a catch-up reads per query: bounds the memory of a catch-up after a large import. */
 const CHANGE_PAGE = 5000;
+/** The background graph builder works this long per turn of the event loop. */
+const DRAIN_SLICE_MS = 15;
+const DRAIN_BATCH = 64;
+
+function* take<T>(it: Iterator<T>, n: number): Generator<T> {
+  for (let i = 0; i < n; i++) {
+    const r = it.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
 
 /**
  * What one process keeps in memory of the shared index file: per chunk its store, project,
@@ -38,9 +49,19 @@ export class AnnMirror {
   readonly graphs = new Map<number, AnnGraph>();
   /** Per dimension, the compact copy the exact search scans. */
   readonly compact = new Map<number, QuantizedVectors>();
+  /**
+   * Per dimension, rows whose current vector is not in the graph yet (new, changed, or the whole
+   * store after opening): the graph is built in the background in short slices, so a large store
+   * never blocks the process for the minutes a full build takes; searches score these rows exactly.
+   * The value is the vector when known (catch-up read it), null to read it from the file.
+   */
+  readonly pending = new Map<number, Map<number, Float32Array | null>>();
+  private drainScheduled = false;
+  private closed = false;
+  private readonly idle: (() => void)[] = [];
   private loaded = false;
   private lastSeq = 0;
-  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'full' | 'meta' | 'all' | 'dims', Statement>;
+  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'full' | 'meta' | 'all' | 'dims' | 'vectors', Statement>;
 
   constructor(
     private readonly db: Database,
@@ -53,6 +74,7 @@ export class AnnMirror {
       full: db.prepare('SELECT rid, project_id, store_id, attributes, dim, embedding FROM chunks WHERE rid = ?'),
       meta: db.prepare('SELECT rid, project_id, store_id, attributes, dim FROM chunks WHERE rid = ?'),
       all: db.prepare('SELECT rid, project_id, store_id, attributes, dim, embedding FROM chunks'),
+      vectors: db.prepare('SELECT rid, dim, embedding FROM chunks WHERE rid IN (SELECT value FROM json_each(?))'),
       dims: db.prepare('SELECT dim, COUNT(*) AS n FROM chunks WHERE dim IS NOT NULL GROUP BY dim'),
     };
   }
@@ -90,6 +112,7 @@ export class AnnMirror {
     this.byStore.clear();
     this.graphs.clear();
     this.compact.clear();
+    this.pending.clear();
     // One read transaction: the sequence and the rows are the same snapshot, so replay starts exactly after it.
     this.db.transaction(() => {
       this.lastSeq = Number(this.stmt.maxSeq.get());
@@ -98,16 +121,75 @@ export class AnnMirror {
         this.graphs.set(d.dim, new AnnGraph(d.dim, this.settings, capacity));
         this.compact.set(d.dim, new QuantizedVectors(d.dim, capacity));
       }
-      for (const row of this.stmt.all.iterate() as Iterable<StoredRow>) this.put(row);
+      for (const row of this.stmt.all.iterate() as Iterable<StoredRow>) this.put(row, false);
     })();
     this.loaded = true;
   }
 
-  private put(row: StoredRow): void {
+  /** Resolves once every pending row is in its graph (benchmarks, tests). */
+  whenGraphsBuilt(): Promise<void> {
+    if (this.pendingCount() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private pendingCount(): number {
+    let n = 0;
+    for (const p of this.pending.values()) n += p.size;
+    return n;
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.closed) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    }).unref();
+  }
+
+  /** Adds pending rows to their graphs for a few milliseconds, then yields to the event loop. */
+  private drain(): void {
+    if (this.closed) return;
+    const until = performance.now() + DRAIN_SLICE_MS;
+    for (const [dim, pending] of this.pending) {
+      const graph = this.graphs.get(dim);
+      while (pending.size > 0 && graph && performance.now() < until) {
+        const batch = [...take(pending.keys(), DRAIN_BATCH)];
+        const known = new Map<number, Float32Array>();
+        const unknown: number[] = [];
+        for (const rid of batch) {
+          const v = pending.get(rid);
+          if (v) known.set(rid, v);
+          else unknown.push(rid);
+        }
+        if (unknown.length > 0) {
+          for (const r of this.stmt.vectors.all(JSON.stringify(unknown)) as { rid: number; dim: number | null; embedding: Buffer | null }[]) {
+            if (r.dim === dim && r.embedding) known.set(r.rid, blobToVector(r.embedding));
+          }
+        }
+        for (const rid of batch) {
+          const v = known.get(rid);
+          if (v && this.rows.get(rid)?.dim === dim) graph.upsert(rid, v);
+          pending.delete(rid);
+        }
+      }
+      if (pending.size === 0) this.pending.delete(dim);
+    }
+    if (this.pendingCount() > 0) return this.scheduleDrain();
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** `keepVector`: hold the vector for the graph builder (catch-up) instead of reading it again (full load). */
+  private put(row: StoredRow, keepVector = true): void {
     const prev = this.rows.get(row.rid);
     if (prev && prev.dim !== null && prev.dim !== row.dim) {
       this.graphs.get(prev.dim)?.remove(row.rid);
       this.compact.get(prev.dim)?.remove(row.rid);
+      this.pending.get(prev.dim)?.delete(row.rid);
     }
     if (prev && prev.store !== row.store_id) this.byStore.get(prev.store)?.delete(row.rid);
     const meta: RowMeta = { project: row.project_id, store: row.store_id, attributes: JSON.parse(row.attributes) as Attributes, dim: row.dim, slot: -1 };
@@ -116,13 +198,16 @@ export class AnnMirror {
     if (!store) this.byStore.set(row.store_id, (store = new Map()));
     store.set(row.rid, meta);
     if (row.dim !== null && row.embedding) {
-      let graph = this.graphs.get(row.dim);
-      if (!graph) this.graphs.set(row.dim, (graph = new AnnGraph(row.dim, this.settings)));
+      if (!this.graphs.has(row.dim)) this.graphs.set(row.dim, new AnnGraph(row.dim, this.settings));
       let compact = this.compact.get(row.dim);
       if (!compact) this.compact.set(row.dim, (compact = new QuantizedVectors(row.dim)));
       const unit = blobToVector(row.embedding);
-      graph.upsert(row.rid, unit);
       meta.slot = compact.put(row.rid, unit);
+      let pending = this.pending.get(row.dim);
+      if (!pending) this.pending.set(row.dim, (pending = new Map()));
+      // Copied: the blob's buffer belongs to SQLite's row and may be reused.
+      pending.set(row.rid, keepVector ? unit.slice() : null);
+      this.scheduleDrain();
     }
   }
 
@@ -136,6 +221,7 @@ export class AnnMirror {
     if (meta.dim !== null) {
       this.graphs.get(meta.dim)?.remove(rid);
       this.compact.get(meta.dim)?.remove(rid);
+      this.pending.get(meta.dim)?.delete(rid);
     }
   }
 }

@@ -161,7 +161,16 @@ export class EmbeddedVectorIndex implements VectorIndex {
     return ranked.filter((r) => r.score >= threshold).flatMap((r) => this.hydrate(r));
   }
 
+  /** Resolves once the in-memory graphs hold every stored vector (until then searches also scan exactly). */
+  async whenGraphsBuilt(): Promise<void> {
+    this.open();
+    const mirror = (this.mirror ??= new AnnMirror(this.db!, this.ann));
+    mirror.catchUp();
+    await mirror.whenGraphsBuilt();
+  }
+
   async close(): Promise<void> {
+    this.mirror?.close();
     this.db?.close();
     this.db = undefined;
     this.mirror = undefined;
@@ -174,7 +183,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
     const query = normalized(req.queryVector!);
     const graph = mirror.graphs.get(query.length);
     const compact = mirror.compact.get(query.length);
-    if (!graph || !compact || graph.size === 0) return [];
+    if (!graph || !compact || compact.size === 0) return [];
     // A store belongs to one project: checking one of its rows scopes the whole store.
     const stores = [...new Set(req.vectorStoreIds)]
       .map((id) => mirror.byStore.get(id))
@@ -205,16 +214,32 @@ export class EmbeddedVectorIndex implements VectorIndex {
       // of the passing rows is faster, and exact.
       if (candidates.length <= (pass ? this.filteredExactLimit : this.exactLimit)) return this.exact(compact, query, candidates, k);
     }
+    // Rows not yet in the graph (just written, or the graph is still being built) are scored
+    // exactly and merged; the graph's copy of a row whose vector changed is ignored meanwhile.
+    const pending = mirror.pending.get(dim);
+    const fresh: Candidates = { rids: [], slots: [], length: 0 };
+    if (pending && pending.size > 0) {
+      for (const rid of pending.keys()) {
+        const meta = mirror.rows.get(rid);
+        if (meta && meta.slot >= 0 && meta.dim === dim && stores.some((s) => s.has(rid)) && (!pass || pass(meta.attributes))) {
+          fresh.rids.push(rid);
+          fresh.slots.push(meta.slot);
+        }
+      }
+      fresh.length = fresh.rids.length;
+    }
+    const stale = pending && pending.size > 0 ? pending : undefined;
     let accept: ((label: number) => boolean) | undefined;
     if (candidates) {
       const allowed = new Set(candidates.rids);
-      accept = (label) => allowed.has(label);
-    } else if (total < graph.size) {
-      accept = stores.length === 1 ? (label) => stores[0]!.has(label) : (label) => stores.some((s) => s.has(label));
+      accept = stale ? (label) => allowed.has(label) && !stale.has(label) : (label) => allowed.has(label);
+    } else if (total < graph.size || stale) {
+      accept = (label) => (stores.length === 1 ? stores[0]!.has(label) : stores.some((s) => s.has(label))) && !stale?.has(label);
     }
-    const found = graph.search(query, k, accept);
+    const found: Ranked[] = graph.search(query, k, accept).map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));
+    const merged = fresh.length > 0 ? topK([...found, ...this.exact(compact, query, fresh, k)], k) : found;
     // The walk can strand itself when few nodes pass: then the exact answer, never a short one.
-    if (found.length >= Math.min(k, candidates?.length ?? total)) return found.map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));
+    if (merged.length >= Math.min(k, candidates?.length ?? total)) return merged;
     return this.exact(compact, query, candidates ?? collect(), k);
   }
 
