@@ -229,11 +229,12 @@ export class EmbeddedVectorIndex implements VectorIndex {
       fresh.length = fresh.rids.length;
     }
     const stale = pending && pending.size > 0 ? pending : undefined;
-    let accept: ((label: number) => boolean) | undefined;
+    let accept: (label: number) => boolean;
     if (candidates) {
       const allowed = new Set(candidates.rids);
       accept = stale ? (label) => allowed.has(label) && !stale.has(label) : (label) => allowed.has(label);
-    } else if (total < graph.size || stale) {
+    } else {
+      // Always scoped: row counts cannot prove the graph holds only these stores (rows without vectors).
       accept = (label) => (stores.length === 1 ? stores[0]!.has(label) : stores.some((s) => s.has(label))) && !stale?.has(label);
     }
     const found: Ranked[] = graph.search(query, k, accept).map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));

@@ -322,5 +322,12 @@ function contract(factory: Factory) {
     await h.index.upsert([chunk(store, 'k', 0, 'plain keyword only chunk about lighthouses', {}, { embedding: undefined })]);
     expect((await h.index.search(req(store, 'lighthouses', { mode: 'keyword' }))).map((x) => x.fileId)).toEqual(['k']);
     expect(await h.index.search(req(store, 'lighthouses', { mode: 'vector' }))).toEqual([]);
+    // A store of mostly keyword-only rows next to another store's vectors: nothing leaks across.
+    await h.index.upsert(Array.from({ length: 20 }, (_, i) => chunk(store, `kw${i}`, 0, `lighthouse keeper ${i}`, {}, { embedding: undefined })));
+    await h.index.upsert([chunk(store, 'v', 0, 'lighthouse with a vector')]);
+    const other = newStore();
+    await h.index.upsert(Array.from({ length: 5 }, (_, i) => chunk(other, `o${i}`, 0, `lighthouse with a vector ${i}`)));
+    const hits = await h.index.search(req(store, 'lighthouse with a vector', { topK: 50 }));
+    expect(hits.map((x) => `${x.vectorStoreId === store}:${x.fileId}`)).toEqual(['true:v']);
   });
 }
