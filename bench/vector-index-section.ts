@@ -34,6 +34,7 @@ interface Figures {
   n: number;
   insertSeconds: number;
   buildSeconds: number;
+  firstSearchMs: number;
   rssMb: number;
   rssBeforeMb: number;
   variants: { name: string; p50: number; p99: number; recall: number; exactP50: number }[];
@@ -161,7 +162,7 @@ async function measure(): Promise<Figures> {
       });
       return { name: variant.name, p50: percentile(times[vi]!, 50), p99: percentile(times[vi]!, 99), recall: found / queries.length, exactP50: percentile(exactTimes, 50) };
     });
-    return { n: N, insertSeconds, buildSeconds, rssMb, rssBeforeMb, variants };
+    return { n: N, insertSeconds, buildSeconds, firstSearchMs, rssMb, rssBeforeMb, variants };
   } finally {
     await index.close();
     rmSync(dir, { recursive: true, force: true });
@@ -176,7 +177,8 @@ function toSection(f: Figures): Section {
   }
   rows.push({ metric: 'RSS with the store loaded', direct: 0, gateway: f.rssMb, kind: 'added', target: 300, unit: 'MB' });
   rows.push({ metric: `insert ${f.n} chunks (SQLite rows, FTS, vectors)`, direct: 0, gateway: f.insertSeconds * 1000, kind: 'added', unit: 'ms' });
-  rows.push({ metric: 'build the in-memory graph from the file', direct: 0, gateway: f.buildSeconds * 1000, kind: 'added', unit: 'ms' });
+  rows.push({ metric: 'first search after opening (loads the rows; exact while the graph builds)', direct: 0, gateway: f.firstSearchMs, kind: 'added', unit: 'ms' });
+  rows.push({ metric: 'graph built in the background from the file', direct: 0, gateway: f.buildSeconds * 1000, kind: 'added', unit: 'ms' });
   const baseline = f.variants.map((v) => `${v.name} ${v.exactP50.toFixed(1)} ms (p99 of the index ${v.p99.toFixed(1)} ms)`).join('; ');
   return {
     title: `6. Embedded vector index, ${f.n} chunks x ${DIM} dimensions, top-${K}`,
