@@ -145,10 +145,12 @@ export class AnnMirror {
   private scheduleDrain(): void {
     if (this.drainScheduled || this.closed) return;
     this.drainScheduled = true;
+    // Not unref'd: a script awaiting whenGraphsBuilt() must not exit with the build half done;
+    // close() stops the builder.
     setImmediate(() => {
       this.drainScheduled = false;
       this.drain();
-    }).unref();
+    });
   }
 
   /** Adds pending rows to their graphs for a few milliseconds, then yields to the event loop. */
