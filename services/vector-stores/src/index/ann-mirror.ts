@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { AnnGraph, type AnnSettings } from './ann-graph.js';
 import { QuantizedVectors } from './quantized-vectors.js';
+import { StoreColumns } from './store-columns.js';
 import type { Attributes } from './vector-index.js';
 import { blobToVector } from './vector-math.js';
 
@@ -56,6 +57,9 @@ export class AnnMirror {
    * The value is the vector when known (catch-up read it), null to read it from the file.
    */
   readonly pending = new Map<number, Map<number, Float32Array | null>>();
+  /** Bumped on every change to a store's rows or attributes; invalidates its column view. */
+  private readonly storeVersion = new Map<string, number>();
+  private readonly views = new Map<string, StoreColumns>();
   private drainScheduled = false;
   private closed = false;
   private readonly idle: (() => void)[] = [];
@@ -94,7 +98,11 @@ export class AnnMirror {
       for (const [rid, op] of ops) {
         if (op === 'a' && this.rows.has(rid)) {
           const row = this.stmt.meta.get(rid) as StoredRow | undefined;
-          if (row) this.rows.get(rid)!.attributes = JSON.parse(row.attributes) as Attributes;
+          if (row) {
+            const meta = this.rows.get(rid)!;
+            meta.attributes = JSON.parse(row.attributes) as Attributes;
+            this.touch(meta.store);
+          }
           else this.remove(rid);
           continue;
         }
@@ -113,6 +121,7 @@ export class AnnMirror {
     this.graphs.clear();
     this.compact.clear();
     this.pending.clear();
+    this.views.clear();
     // One read transaction: the sequence and the rows are the same snapshot, so replay starts exactly after it.
     this.db.transaction(() => {
       this.lastSeq = Number(this.stmt.maxSeq.get());
@@ -124,6 +133,20 @@ export class AnnMirror {
       for (const row of this.stmt.all.iterate() as Iterable<StoredRow>) this.put(row, false);
     })();
     this.loaded = true;
+  }
+
+  /** The store's rows as columns, rebuilt only after the store changed. */
+  columns(storeId: string): StoreColumns | undefined {
+    const rows = this.byStore.get(storeId);
+    if (!rows) return undefined;
+    const version = this.storeVersion.get(storeId) ?? 0;
+    let view = this.views.get(storeId);
+    if (!view || view.version !== version) this.views.set(storeId, (view = new StoreColumns(rows, version)));
+    return view;
+  }
+
+  private touch(storeId: string): void {
+    this.storeVersion.set(storeId, (this.storeVersion.get(storeId) ?? 0) + 1);
   }
 
   /** Resolves once every pending row is in its graph (benchmarks, tests). */
@@ -193,7 +216,11 @@ export class AnnMirror {
       this.compact.get(prev.dim)?.remove(row.rid);
       this.pending.get(prev.dim)?.delete(row.rid);
     }
-    if (prev && prev.store !== row.store_id) this.byStore.get(prev.store)?.delete(row.rid);
+    if (prev && prev.store !== row.store_id) {
+      this.byStore.get(prev.store)?.delete(row.rid);
+      this.touch(prev.store);
+    }
+    this.touch(row.store_id);
     const meta: RowMeta = { project: row.project_id, store: row.store_id, attributes: JSON.parse(row.attributes) as Attributes, dim: row.dim, slot: -1 };
     this.rows.set(row.rid, meta);
     let store = this.byStore.get(row.store_id);
@@ -217,6 +244,7 @@ export class AnnMirror {
     const meta = this.rows.get(rid);
     if (!meta) return;
     this.rows.delete(rid);
+    this.touch(meta.store);
     const set = this.byStore.get(meta.store);
     set?.delete(rid);
     if (set?.size === 0) this.byStore.delete(meta.store);

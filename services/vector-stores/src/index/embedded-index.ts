@@ -185,34 +185,38 @@ export class EmbeddedVectorIndex implements VectorIndex {
     const compact = mirror.compact.get(query.length);
     if (!graph || !compact || compact.size === 0) return [];
     // A store belongs to one project: checking one of its rows scopes the whole store.
-    const stores = [...new Set(req.vectorStoreIds)]
-      .map((id) => mirror.byStore.get(id))
-      .filter((s): s is Map<number, RowMeta> => !!s && s.size > 0 && s.values().next().value!.project === req.projectId);
+    const storeIds = [...new Set(req.vectorStoreIds)].filter((id) => {
+      const s = mirror.byStore.get(id);
+      return !!s && s.size > 0 && s.values().next().value!.project === req.projectId;
+    });
+    const stores = storeIds.map((id) => mirror.byStore.get(id)!);
     if (stores.length === 0) return [];
     const total = stores.reduce((n, s) => n + s.size, 0);
     const pass = req.filter ? compileFilter(req.filter) : undefined;
     const dim = query.length;
     const collect = (): Candidates => {
       const out: Candidates = { rids: [], slots: [], length: 0 };
-      // forEach, not for-of over entries: no [key, value] array per row on a 100k-row scan.
-      for (const store of stores) {
-        store.forEach((meta, rid) => {
-          if (meta.dim === dim && meta.slot >= 0 && (!pass || pass(meta.attributes))) {
-            out.rids.push(rid);
-            out.slots.push(meta.slot);
+      for (const id of storeIds) {
+        const view = mirror.columns(id)!;
+        const pass = req.filter ? view.compile(req.filter) : undefined;
+        const { rids, slots, dims } = view;
+        for (let i = 0; i < view.length; i++) {
+          if (dims[i] === dim && slots[i]! >= 0 && (!pass || pass(i))) {
+            out.rids.push(rids[i]!);
+            out.slots.push(slots[i]!);
           }
-        });
+        }
       }
       out.length = out.rids.length;
       return out;
     };
 
     let candidates: Candidates | undefined;
-    if (pass || total <= this.exactLimit) {
+    if (req.filter || total <= this.exactLimit) {
       candidates = collect();
       // A filtered graph walk calls back into JS at every node it visits: below this size a scan
       // of the passing rows is faster, and exact.
-      if (candidates.length <= (pass ? this.filteredExactLimit : this.exactLimit)) return this.exact(compact, query, candidates, k);
+      if (candidates.length <= (req.filter ? this.filteredExactLimit : this.exactLimit)) return this.exact(compact, query, candidates, k);
     }
     // Rows not yet in the graph (just written, or the graph is still being built) are scored
     // exactly and merged; the graph's copy of a row whose vector changed is ignored meanwhile.
