@@ -1,5 +1,4 @@
-import type { Platform } from '@rgw/shared';
-import { createVectorIndex } from '../services/vector-stores/src/vector-index-factory.js';
+import { createVectorIndex } from '../services/vector-stores/src/index/create-vector-index.js';
 import { chunkText, extractText } from '../services/vector-stores/src/ingest/index.js';
 import { embedChunks } from '../services/vector-stores/src/ingest/embed-batches.js';
 import type { ChunkRecord, VectorIndex } from '../services/vector-stores/src/index/vector-index.js';
@@ -86,9 +85,9 @@ export async function attachBatch(origin: string, storeId: string, fileIds: stri
   return { seconds, batch };
 }
 
-/** The index the platform would open on this data dir (same adapter as the gateway's). */
+/** The index the embedded platform opens on this data dir (same adapter as the gateway's, no QDRANT_URL). */
 export async function openIndexAt(dataDir: string): Promise<VectorIndex> {
-  const index = createVectorIndex({ config: { dataDir } } as unknown as Platform);
+  const index = createVectorIndex({ dataDir, qdrantUrl: undefined, qdrantApiKey: undefined });
   await index.ensureReady();
   return index;
 }
