@@ -20,9 +20,9 @@ const SMALL_MB = num('BENCH_INGEST_SMALL_MB', 1);
  * same index adapter. (b) A fresh store and a 10 MB file: time from attach to the first search whose
  * results include that file.
  */
-export async function ingestSection(env: Record<string, string>, print: (s: Section) => void): Promise<void> {
+export async function ingestSection(env: Record<string, string>, print: (s: Section) => void, nodeArgs: string[] = []): Promise<void> {
   const title = '8. Ingestion (embedded, zero-cost embedder)';
-  const platform = await startEmbedded({ ...env, EMBEDDING_MODEL: EMBED_MODEL }, []);
+  const platform = await startEmbedded({ ...env, EMBEDDING_MODEL: EMBED_MODEL }, nodeArgs);
   const directDir = mkdtempSync(join(tmpdir(), 'rgw-bench-ingest-'));
   const index = await openIndexAt(directDir);
   try {

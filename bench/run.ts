@@ -74,7 +74,7 @@ async function main() {
     await authSection(embedded, keyed, print);
   }
   if (SETTINGS.only.includes('6') || !process.env.BENCH_ONLY) await filesSection(env, print);
-  if (SETTINGS.only.includes('8') || !process.env.BENCH_ONLY) await ingestSection(env, print);
+  if (SETTINGS.only.includes('8') || !process.env.BENCH_ONLY) await ingestSection(env, print, prof('ingest-gateway'));
   if (SETTINGS.only.includes('9') || !process.env.BENCH_ONLY) await fileSearchSection(mock, env, print);
   // Everything but the mock goes before distributed mode starts: spare CPU is scarce on a small machine.
   while (cleanup.length > 1) await cleanup.pop()!();
