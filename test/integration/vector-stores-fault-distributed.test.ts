@@ -43,8 +43,8 @@ describe.skipIf(!run)('ingest worker process under faults (distributed)', () => 
   }, 60_000);
 
   /** Uploads the tagged file, attaches it to a fresh store on the slow model and waits until a few batches are embedded. */
-  async function ingestUnderWay(tag: string) {
-    const file = await client.files.create({ file: await toFile(Buffer.from(textOf(tag)), `${tag}.txt`), purpose: 'assistants' });
+  async function ingestUnderWay(tag: string, uploaded?: OpenAI.FileObject) {
+    const file = uploaded ?? (await client.files.create({ file: await toFile(Buffer.from(textOf(tag)), `${tag}.txt`), purpose: 'assistants' }));
     const store = await client.vectorStores.create({ name: tag, embedding_model: 'mock-embed-words-slow' } as OpenAI.VectorStoreCreateParams);
     await client.vectorStores.files.create(store.id, { file_id: file.id, chunking_strategy: STATIC });
     await waitFor(() => slowCalls(tag), (n) => n >= 4, 60_000, `${tag}: ingestion under way`);
@@ -105,6 +105,8 @@ describe.skipIf(!run)('ingest worker process under faults (distributed)', () => 
     const health = await waitFor(() => fetch(`${proc.url}/health`).then((r) => r.status), (s) => s === 503, 15_000, 'worker health reports the queue down');
     const callsWhileCut = await quiet('rq', 2_000);
     expect(proc.child.exitCode).toBeNull();
+    // Not ready, but alive: an orchestrator's liveness probe (/livez) must not restart it for a lost broker.
+    expect((await fetch(`${proc.url}/livez`)).status).toBe(200);
     expect((await client.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).status).toBe('in_progress');
     // Nothing goes on while the broker is away: the run was cut off with its channel.
     await sleep(1_500);
@@ -173,6 +175,23 @@ describe.skipIf(!run)('ingest worker process under faults (distributed)', () => 
     const batches = Math.ceil((await cleanChunks(file.id)).chunks.length / 64);
     expect(calls).toBeLessThan(batches / 2);
     figures.push({ case: 'delete store mid-ingest', batches, callsAtDelete, callsInAll: calls });
+  }, 180_000);
+
+  it('the file deleted through the Files API mid-file: it leaves the store, with no chunk behind', async () => {
+    // The clean run first: once the Files API has deleted the file there is nothing to compare with.
+    const uploaded = await client.files.create({ file: await toFile(Buffer.from(textOf('fq')), 'fq.txt'), purpose: 'assistants' });
+    const batches = Math.ceil((await cleanChunks(uploaded.id)).chunks.length / 64);
+    const { file, store } = await ingestUnderWay('fq', uploaded);
+    await client.files.delete(file.id);
+    // The file.deleted event reaches the worker through RabbitMQ; the attachment then goes.
+    await waitFor(() => status(() => client.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })), (s) => s === 404, 30_000, 'the attachment goes with the file');
+    const calls = await quiet('fq');
+    expect((await contentPage(platform.baseURL, store.id, file.id)).status).toBe(404);
+    expect((await client.vectorStores.search(store.id, { query: `${QUERY_MARK} fq1 fq2 fq3` })).data).toEqual([]);
+    expect((await client.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ in_progress: 0, completed: 0, failed: 0, total: 0 });
+    expect(indexRows(platform.dataDir, store.id) ?? 0).toBe(0);
+    expect(calls).toBeLessThan(batches / 2);
+    figures.push({ case: 'Files API delete mid-ingest', batches, callsInAll: calls });
   }, 180_000);
 
   it('counts index rows per store (the orphan check above can see rows)', async () => {
