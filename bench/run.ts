@@ -11,6 +11,7 @@ import { renderSection, toJson, type Section } from './report.js';
 import { responsesSection } from './responses-section.js';
 import { SETTINGS } from './settings.js';
 import { filesSection } from './files-section.js';
+import { vectorIndexSection } from './vector-index-section.js';
 
 // The gateway's added cost over calling the model server directly; see bench/README.md.
 
@@ -41,6 +42,7 @@ async function main() {
   console.log(`machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, ${machine.platform}, load average ${machine.loadavg}`);
   console.log(`gateway LOG_LEVEL=${SETTINGS.logLevel} (the production default is info: its log line per request is part of the cost)`);
   console.log(`logs of the processes: ${LOG_DIR}`);
+  if (SETTINGS.only.includes('7') || !process.env.BENCH_ONLY) await vectorIndexSection(print); // before any server runs: it measures CPU and RSS
 
   const mock = await started(spawnEntry('mock', 'bench/mock-server-main.ts', {}));
   await waitReady(mock, '/v1/models');

@@ -1,7 +1,6 @@
 import type { Platform } from '@rgw/shared';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { SqliteScanIndex } from './index-testing/sqlite-scan-index.js';
+import { createVectorIndex } from './index/create-vector-index.js';
 import type { VectorIndex } from './index/vector-index.js';
 
 const shared = new WeakMap<Platform, { index: Promise<VectorIndex>; users: number }>();
@@ -11,20 +10,16 @@ const shared = new WeakMap<Platform, { index: Promise<VectorIndex>; users: numbe
  * else the embedded index at `<DATA_DIR>/vector-index.sqlite` (processes on one host share that file).
  * One instance per platform, so the in-process worker of the embedded mode writes where the API reads.
  */
-export function createVectorIndex(platform: Platform): VectorIndex {
-  // TODO(merge): switch to the index engineer's adapters once they land:
-  //   if (platform.config.qdrantUrl) return new QdrantIndex({ url: platform.config.qdrantUrl, apiKey: platform.config.qdrantApiKey });
-  //   return new EmbeddedIndex(join(platform.config.dataDir, 'vector-index.sqlite'));
-  // Until then a brute-force scan over the same file, which the processes of one host share.
-  mkdirSync(platform.config.dataDir, { recursive: true });
-  return new SqliteScanIndex(join(platform.config.dataDir, 'vector-index.sqlite'));
+function openVectorIndex(platform: Platform): VectorIndex {
+  if (!platform.config.qdrantUrl) mkdirSync(platform.config.dataDir, { recursive: true });
+  return createVectorIndex(platform.config, { qdrantPrefix: platform.config.keyPrefix });
 }
 
 /** The shared index of this platform, opened on first use; `release` closes it when its last user leaves. */
 export async function acquireVectorIndex(platform: Platform): Promise<{ index: VectorIndex; release(): Promise<void> }> {
   let entry = shared.get(platform);
   if (!entry) {
-    const index = createVectorIndex(platform);
+    const index = openVectorIndex(platform);
     entry = { index: index.ensureReady().then(() => index), users: 0 };
     shared.set(platform, entry);
   }

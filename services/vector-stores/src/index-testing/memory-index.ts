@@ -1,4 +1,4 @@
-import { matchesFilter } from '../filter-match.js';
+import { matchesFilter } from '@rgw/shared';
 import type { Attributes, ChunkRecord, SearchHit, SearchRequest, VectorIndex } from '../index/vector-index.js';
 
 /**
@@ -66,7 +66,7 @@ export function scoreChunks(chunks: Iterable<ChunkRecord>, req: SearchRequest): 
   const hits: SearchHit[] = [];
   for (const c of chunks) {
     if (c.projectId !== req.projectId || !stores.has(c.vectorStoreId)) continue;
-    if (req.filter && !matchesFilter(req.filter, c.attributes)) continue;
+    if (req.filter && !matchesFilter(c.attributes, req.filter)) continue;
     const vector = req.queryVector && c.embedding ? (cosine(req.queryVector, c.embedding) + 1) / 2 : 0;
     const words = tokens(c.text);
     const keyword = terms.size ? words.filter((w) => terms.has(w)).length / (words.length + terms.size) : 0;
