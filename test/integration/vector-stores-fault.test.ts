@@ -1,33 +1,20 @@
 import OpenAI, { APIError, toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFaultPlatform, type FaultPlatform } from '../support/fault-harness.js';
-import { FAULT_ENV, faultModes, mock, waitFor } from '../support/fault-support.js';
+import { FAULT_ENV, faultModes, mock, sleep, waitFor } from '../support/fault-support.js';
+import { chunksOf, contentPage, indexRows, QUERY_MARK, slowCalls, status, STATIC, textOf } from './vector-stores-fault-support.js';
 
 /**
  * kill -9 of the process running the ingest worker in the middle of a file (embedded: the one
  * process), restarted at once: the file must end `completed` exactly once, with exactly the chunks
  * an uninterrupted ingestion of the same file writes (deterministic chunk ids, no duplicates).
- * Distributed mode is not run here: the fault harness restarts the responses service only, and the
- * worker of its distributed platform runs inside its gateway.
+ * The attachment, or the whole store, deleted mid-file leaves no chunk behind. Distributed mode,
+ * with the worker as its own process, is vector-stores-fault-distributed.test.ts.
  */
 const modes = (await faultModes()).filter((m) => m === 'embedded');
-console.warn('vector-stores-fault.test.ts: distributed mode not run (the fault harness has no handle on a separate ingest worker process)');
+console.warn('vector-stores-fault.test.ts: embedded only (the distributed cases are in vector-stores-fault-distributed.test.ts)');
 
-const STATIC = { type: 'static' as const, static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 } };
 const TEXT = Array.from({ length: 128_000 }, (_, i) => `w${i % 997}`).join(' ');
-
-/** Every chunk of a file through the content endpoint, page by page. */
-async function chunksOf(baseURL: string, storeId: string, fileId: string): Promise<string[]> {
-  const texts: string[] = [];
-  let page: string | null | undefined;
-  do {
-    const url = `${baseURL}/vector_stores/${storeId}/files/${fileId}/content${page ? `?page=${page}` : ''}`;
-    const body = (await (await fetch(url, { headers: { authorization: 'Bearer test-key' } })).json()) as { data: { text: string }[]; next_page: string | null };
-    texts.push(...body.data.map((d) => d.text));
-    page = body.next_page;
-  } while (page);
-  return texts;
-}
 
 describe.each(modes)('ingest worker killed mid-file (%s)', (mode) => {
   let platform: FaultPlatform;
@@ -40,6 +27,8 @@ describe.each(modes)('ingest worker killed mid-file (%s)', (mode) => {
     filesServed = await client.files.list().then(() => true, (e: APIError) => (e.status === 404 ? false : Promise.reject(e)));
     if (!filesServed) console.warn(`\n!!! vector-stores-fault.test.ts: the crash case SKIPPED (${mode}): the Files API is not served by this build.\n`);
   }, 120_000);
+  // The mock's request log is read on every poll: start each case with it empty, so polls stay quick.
+  beforeEach(() => mock.reset());
   afterAll(() => platform?.stop());
 
   it('completes the file once after a restart, with no duplicate chunks', async (t) => {
@@ -71,4 +60,37 @@ describe.each(modes)('ingest worker killed mid-file (%s)', (mode) => {
     expect(done.usage_bytes).toBe(clean.usage_bytes);
     expect(crashed.length).toBeGreaterThan(1000);
   }, 180_000);
+
+  for (const [what, tag] of [['the attachment', 'ed'], ['the whole store', 'es']] as const) {
+    it(`${what} deleted mid-file leaves no chunk behind`, async (t) => {
+      if (!filesServed) return t.skip();
+      const file = await client.files.create({ file: await toFile(Buffer.from(textOf(tag)), `${tag}.txt`), purpose: 'assistants' });
+      const store = await client.vectorStores.create({ embedding_model: 'mock-embed-words-slow' } as OpenAI.VectorStoreCreateParams);
+      await client.vectorStores.files.create(store.id, { file_id: file.id, chunking_strategy: STATIC });
+      await waitFor(() => slowCalls(tag), (n) => n >= 4, 60_000, 'ingestion under way');
+      if (what === 'the attachment') await client.vectorStores.files.delete(file.id, { vector_store_id: store.id });
+      else await client.vectorStores.delete(store.id);
+      // The worker lets go: no ingestion call for a while.
+      let calls = await slowCalls(tag);
+      for (let still = 0; still < 2_500; still += 500) {
+        await sleep(500);
+        const now = await slowCalls(tag);
+        if (now !== calls) [calls, still] = [now, -500];
+      }
+      expect(await status(() => client.vectorStores.files.retrieve(file.id, { vector_store_id: store.id }))).toBe(404);
+      expect((await contentPage(platform.baseURL, store.id, file.id)).status).toBe(404);
+      if (what === 'the attachment') {
+        expect((await client.vectorStores.search(store.id, { query: `${QUERY_MARK} ${tag}1 ${tag}2 ${tag}3` })).data).toEqual([]);
+        expect((await client.vectorStores.retrieve(store.id)).file_counts).toMatchObject({ in_progress: 0, total: 0 });
+      } else {
+        expect(await status(() => client.vectorStores.retrieve(store.id))).toBe(404);
+      }
+      const rows = indexRows(platform.dataDir, store.id);
+      if (rows === undefined) console.warn('vector-stores-fault.test.ts: no index table under DATA_DIR names a store; orphan rows not counted');
+      expect(rows ?? 0).toBe(0);
+      await sleep(2_000);
+      expect(await slowCalls(tag)).toBe(calls);
+      expect(indexRows(platform.dataDir, store.id) ?? 0).toBe(0);
+    }, 120_000);
+  }
 });

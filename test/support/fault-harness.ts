@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serviceEntry, serviceSpec, serviceUrlVariable } from '@rgw/shared';
 import { TEST_AMQP_URL, TEST_REDIS_URL, type Mode } from './platform-harness.js';
 import { freshPostgres } from './postgres.js';
 import { freePort, REPO_ROOT, spawnTs, waitHealthy, type ManagedProcess } from './process-harness.js';
@@ -20,7 +21,29 @@ export interface FaultPlatform {
   restart(): Promise<void>;
   /** Distributed only: the conversations service, to kill and restart on its own. */
   conversations?: { crash(): Promise<void>; restart(): Promise<void> };
+  /** Distributed only: any process started on its own (by service name, e.g. `ingest-worker`), to kill and restart. */
+  process?(name: string): RestartableProcess;
+  /** The DATA_DIR every process of this platform shares (the embedded vector index lives there). */
+  dataDir: string;
   stop(): Promise<void>;
+}
+
+export interface RestartableProcess {
+  crash(): Promise<void>;
+  restart(): Promise<void>;
+  /** The process running now, for its pid, log file and exit state. */
+  readonly current: ManagedProcess | undefined;
+}
+
+export interface FaultPlatformOptions {
+  /**
+   * Distributed: more services of the manifest run as their own processes, besides responses,
+   * conversations and prompts; the rest stay mounted (or, for the ingest worker, in-process) in the
+   * gateway. With `ingest-worker` listed the gateway runs with WORKERS=external.
+   */
+  ownProcesses?: readonly ('files' | 'vector-stores' | 'ingest-worker')[];
+  /** Distributed: environment of one process on top of the shared one (e.g. its AMQP_URL through a relay). */
+  envOf?: Readonly<Record<string, Record<string, string>>>;
 }
 
 const LOG_DIR = join(REPO_ROOT, '.tmp', 'test-logs', 'fault');
@@ -45,10 +68,13 @@ function restartable(name: string, entry: string, env: Record<string, string>) {
       await exited;
     },
     stop: () => current?.stop(5_000),
+    get current() {
+      return current;
+    },
   };
 }
 
-export async function startFaultPlatform(mode: Mode, env: Record<string, string>): Promise<FaultPlatform> {
+export async function startFaultPlatform(mode: Mode, env: Record<string, string>, opts: FaultPlatformOptions = {}): Promise<FaultPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `rgw-fault-${mode}-`));
   const gatewayPort = String(await freePort());
   const base = { ...env, DATA_DIR: dataDir };
@@ -60,6 +86,7 @@ export async function startFaultPlatform(mode: Mode, env: Record<string, string>
       baseURL: `${gateway.url}/v1`,
       crash: () => gateway.crash(),
       restart: () => gateway.start(),
+      dataDir,
       async stop() {
         await gateway.stop();
         rmSync(dataDir, { recursive: true, force: true });
@@ -75,10 +102,13 @@ export async function startFaultPlatform(mode: Mode, env: Record<string, string>
     KEY_PREFIX: `rgwfault_${randomBytes(4).toString('hex')}`,
     GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
   };
-  const names = ['responses', 'conversations', 'prompts'] as const;
-  const services = await Promise.all(names.map(async (name) => restartable(`distributed-${name}`, `services/${name}/src/main.ts`, { ...shared, PORT: String(await freePort()) })));
-  const serviceUrls = Object.fromEntries(names.map((name, i) => [`${name.toUpperCase()}_SERVICE_URL`, services[i]!.url]));
-  const gateway = restartable('distributed-gateway', 'gateway/src/main.ts', { ...shared, ...serviceUrls, PORT: gatewayPort });
+  const names = ['responses', 'conversations', 'prompts', ...(opts.ownProcesses ?? [])] as const;
+  const services = await Promise.all(
+    names.map(async (name) => restartable(`distributed-${name}`, serviceEntry(serviceSpec(name)), { ...shared, ...opts.envOf?.[name], PORT: String(await freePort()) })),
+  );
+  const serviceUrls = Object.fromEntries(names.flatMap((name, i) => (serviceSpec(name).role === 'api' ? [[serviceUrlVariable(name), services[i]!.url]] : [])));
+  const workers: Record<string, string> = names.includes('ingest-worker') ? { WORKERS: 'external' } : {};
+  const gateway = restartable('distributed-gateway', 'gateway/src/main.ts', { ...shared, ...serviceUrls, ...workers, PORT: gatewayPort });
   const all = [...services, gateway];
   const stop = async () => {
     await Promise.allSettled(all.map((p) => p.stop()));
@@ -99,6 +129,12 @@ export async function startFaultPlatform(mode: Mode, env: Record<string, string>
     crash: () => responses.crash(),
     restart: () => responses.start(),
     conversations: { crash: () => conversations.crash(), restart: () => conversations.start() },
+    process(name) {
+      const proc = services[names.indexOf(name as never)];
+      if (!proc) throw new Error(`the fault platform does not run '${name}' as its own process (ownProcesses)`);
+      return { crash: () => proc.crash(), restart: () => proc.start(), get current() { return proc.current; } };
+    },
+    dataDir,
     stop,
   };
 }

@@ -1,3 +1,4 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { inject } from 'vitest';
 import { MockControl, type ChatScript } from './mock-model-server.js';
@@ -46,3 +47,41 @@ export async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, t
 }
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'incomplete']);
+
+/**
+ * A TCP relay to RabbitMQ (as in topology.test.ts) that can be cut and restored on the same port:
+ * `cut` destroys every relayed connection and refuses new ones, `restore` lets them through again,
+ * so a process pointed at it sees the broker vanish and come back.
+ */
+export async function cuttableRelay(target: URL): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server: Server = createServer((inbound) => {
+    if (refusing) return inbound.destroy();
+    const outbound = connect(Number(target.port || 5672), target.hostname);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const relayed = new URL(target);
+  relayed.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url: relayed.toString(),
+    cut() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
