@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { cuttableRelay } from '../support/fault-support.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -49,31 +49,6 @@ const rabbitUp = await amqp.connect(TEST_AMQP_URL).then(
   () => false,
 );
 
-/** A TCP relay to RabbitMQ that the test can cut, to stage an outage of the broker. */
-async function cuttableRelay(target: URL): Promise<{ url: string; cut(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((inbound) => {
-    const outbound = connect(Number(target.port || 5672), target.hostname);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const relayed = new URL(target);
-  relayed.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
-    url: relayed.toString(),
-    cut: () =>
-      new Promise((r) => {
-        server.close(() => r());
-        for (const s of sockets) s.destroy();
-      }),
-  };
-}
-
 describe.skipIf(!rabbitUp)('health during a RabbitMQ outage', () => {
   it('marks down only the service that uses the queue; the gateway stays ready, reporting it degraded; a service down is not an upstream error', { timeout: 120_000 }, async () => {
     const relay = await cuttableRelay(new URL(TEST_AMQP_URL));
@@ -112,7 +87,8 @@ describe.skipIf(!rabbitUp)('health during a RabbitMQ outage', () => {
     started.push(gateway);
     await waitHealthy(gateway);
 
-    await relay.cut();
+    // Closing the relay stages the outage: live connections drop and new ones are refused.
+    await relay.close();
     const health = async (proc: ManagedProcess) => {
       const res = await fetch(`${proc.url}/health`);
       return { status: res.status, body: (await res.json()) as any };
