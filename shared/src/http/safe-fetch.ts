@@ -129,7 +129,8 @@ export async function safeFetch(rawUrl: string, opts: SafeFetchOptions): Promise
   }
 }
 
-function parseUrl(raw: string, param: string): URL {
+/** A user-given URL as we accept it: http(s), no credentials; a 400 naming `param` otherwise. */
+export function parseUrl(raw: string, param: string): URL {
   let url: URL;
   try {
     url = new URL(raw);

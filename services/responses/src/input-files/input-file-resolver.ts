@@ -1,4 +1,4 @@
-import { ApiError, InvalidRequestError, NotFoundError, UrlRefusedError, checkUrl, safeFetch, safeFetchPolicyFromEnv, type FetchedUrl, type SafeFetchPolicy } from '@rgw/shared';
+import { ApiError, InvalidRequestError, NotFoundError, UrlRefusedError, checkUrl, parseUrl, safeFetch, safeFetchPolicyFromEnv, type FetchedUrl, type SafeFetchPolicy } from '@rgw/shared';
 import type { Caller } from '../request/caller.js';
 import type { ResponseItem } from '../wire/response-types.js';
 import { classifyFile, fileText, imageDataUrl } from './file-content.js';
@@ -80,13 +80,7 @@ export class InputFileResolver {
 
   /** The address rules for a URL the model server will fetch; a name we cannot resolve is left to it. */
   private async checkForwarded(raw: string, param: string): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new UrlRefusedError('malformed_url', 'The URL is not valid.', param);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UrlRefusedError('scheme', `Only http and https URLs are fetched, not '${url.protocol.replace(/:$/, '')}'.`, param);
+    const url = parseUrl(raw, param);
     try {
       await checkUrl(url, { param, policy: this.policy });
     } catch (err) {
