@@ -16,25 +16,8 @@ const DOCS = {
   bread: 'Bread is baked from flour, water, yeast and salt in a hot oven until the crust is golden.',
 };
 
-/** Whether this platform serves the Files API (it lands with its own branch). */
-async function filesApiServed(client: OpenAI): Promise<boolean> {
-  try {
-    await client.files.list({ limit: 1 });
-    return true;
-  } catch (err) {
-    if (err instanceof APIError && err.status === 404) return false;
-    throw err;
-  }
-}
-
-const served = new Map<string, boolean>();
-for (const p of platforms) {
-  served.set(p.mode, await filesApiServed(openai(p)));
-  if (!served.get(p.mode)) console.warn(`\n!!! vector-stores-files.test.ts SKIPPED (${p.mode}): GET /v1/files answers 404, the Files API is not served by this build; attaching files needs it.\n`);
-}
-
 describe.each(platforms)('vector store files ($mode)', (p) => {
-  describe.skipIf(!served.get(p.mode))('with the Files API', () => {
+  describe('with the Files API', () => {
     const client = openai(p);
     const clientB = openai(p, { apiKey: TEST_KEY_B });
     const upload = async (name: string, text: string | Buffer) => client.files.create({ file: await toFile(Buffer.from(text), name), purpose: 'assistants' });

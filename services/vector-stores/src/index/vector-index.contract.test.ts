@@ -93,7 +93,6 @@ function qdrantFactory(url: string): Factory {
 for (const [name, factory, why] of factories) {
   if (!factory) {
     console.warn(`\n!!!!!!!! SKIPPED: the vector index contract suite against ${name}: ${why}. !!!!!!!!\n`);
-    describe.skip(`vector index contract: ${name} (skipped: ${why})`, () => it('runs where configured', () => {}));
     continue;
   }
   // Generous: the graph-walk variant waits for background graph builds on a shared, busy machine.
