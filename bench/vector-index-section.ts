@@ -9,6 +9,7 @@ import { EmbeddedVectorIndex } from '../services/vector-stores/src/index/embedde
 import type { ChunkRecord } from '../services/vector-stores/src/index/vector-index.js';
 import { blobToVector, dot } from '../services/vector-stores/src/index/vector-math.js';
 import { percentile, type Row, type Section } from './report.js';
+import { prng } from '../test/support/fuzz-cases.js';
 
 // Section 6: the embedded vector index at 100,000 chunks of 384 dimensions (clustered synthetic
 // vectors, as in ../shared/research/vector-search.md), searched through the index's own API against
@@ -41,17 +42,6 @@ interface Figures {
   variants: { name: string; p50: number; p99: number; recall: number; exactP50: number }[];
 }
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
 }
@@ -78,7 +68,7 @@ async function measure(): Promise<Figures> {
   (globalThis as { gc?: () => void }).gc?.();
   const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
   try {
-    const rand = mulberry32(42);
+    const rand = prng(42);
     const centroids = Array.from({ length: CLUSTERS }, () => unit(Float32Array.from({ length: DIM }, () => gaussian(rand))));
     await index.ensureReady();
     const began = performance.now();
