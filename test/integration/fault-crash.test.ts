@@ -122,8 +122,10 @@ describe.each(await faultModes())('fault: crash of the responses process (%s)', 
       const r = ended.find((x) => x.id === id)!;
       expect(r.output.map((o) => o.type)).toContain('reasoning');
     }
-    // Nothing anywhere is left queued or in progress (the non-streaming one included).
-    const listed = (await listResponses(p.baseURL)).filter((r) => !earlier.has(r.id) && r.id !== before.id);
+    // Nothing anywhere is left queued or in progress (the non-streaming one included). Its lease was
+    // taken a moment after the others', so a sweep tick later may end it: wait within the same bound.
+    const interrupted = async () => (await listResponses(p.baseURL)).filter((r) => !earlier.has(r.id) && r.id !== before.id);
+    const listed = await waitFor(interrupted, (rs) => rs.length === all.length + 1 && rs.every((r) => TERMINAL.has(r.status!)), TERMINAL_BOUND_MS, 'every listed response terminal').catch(() => interrupted());
     const stuck = listed.filter((r) => !TERMINAL.has(r.status!));
     expect(stuck).toEqual([]);
     expect(listed.length).toBe(all.length + 1);
