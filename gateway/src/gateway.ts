@@ -19,6 +19,8 @@ import {
   stripInternalHeaders,
   keysConfigured,
   toApiError,
+  trackHttpRequest,
+  usageOf,
   type Config,
   type Logger,
   type Placement,
@@ -36,6 +38,7 @@ import { embeddings } from './inference/embeddings.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { modelsRoutes } from './routes/models-routes.js';
 import { serviceProxy } from './service-proxy.js';
+import { corsPolicy } from './cors.js';
 import { checkFactories, SERVICE_FACTORIES } from './service-registry.js';
 
 export interface Gateway {
@@ -85,6 +88,8 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
   const host = keysRequired || config.hostExplicit ? config.host : '127.0.0.1';
   const routes = routesOf(services.manifest);
   let url = '';
+  // Set once close() starts: /readyz then fails, so the pod leaves its Service before the listener closes.
+  let draining = false;
   const platform = await createPlatform(config, 'gateway', { logger: opts.logger, gatewayUrl: () => url });
   const logger = platform.logger;
   const instances: ServiceInstance[] = [];
@@ -115,12 +120,21 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     await platform.close();
     throw err;
   }
+  // The metrics label of a request no Express route of this process matches: the fixed paths the
+  // gateway serves itself as they are, a proxied service's requests by its prefix (its own process
+  // labels them by route), anything else `unmatched` (a raw path per request would be unbounded).
+  const fixedPaths = new Set([...PROBES, ...Object.keys(INFERENCE)]);
+  const routeLabel = (path: string, method: string | undefined): string | undefined => {
+    if (fixedPaths.has(path)) return method === 'OPTIONS' ? 'preflight' : path;
+    const owner = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+    return owner ? `${owner.prefix}/*` : undefined;
+  };
   const names = (p: Placement) => placements.filter((s) => s.placement === p).map((s) => s.spec.name);
 
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(logger));
-  app.use(healthRoutes(platform, placements));
+  app.use(healthRoutes(platform, placements, () => draining));
   app.use(modelsRoutes(platform.catalog));
   app.use(adminRoutes(gate, config.bodyLimitBytes));
   app.use(notFoundHandler);
@@ -144,7 +158,8 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     }
     const apiError = toApiError(err, config.bodyLimitBytes);
     if (apiError.status >= 500 && apiError.code === 'internal_error') logger.error({ reqId: requestId, err }, 'unhandled error');
-    else logger.info({ reqId: requestId, url: path, status: apiError.status, error: apiError.message }, 'request failed');
+    // A model server failing (5xx) is an operator's concern, not a client's mistake: warn.
+    else logger[apiError.status >= 500 ? 'warn' : 'info']({ reqId: requestId, url: path, status: apiError.status, code: apiError.code, error: apiError.message, ...usageOf(res) }, 'request failed');
     // The body may not have been read to its end (a 413, a refused content type): what the client is
     // still sending is drained for a moment so the reply reaches it (closing at once would reset the
     // connection under a client that is still writing), then the connection is cut.
@@ -158,10 +173,13 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     failInference(req, res, err, requestId, path);
   };
 
+  const cors = corsPolicy(config.corsAllowedOrigins);
   const handler: RequestListener = (req, res) => {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    trackHttpRequest(req, res, routeLabel(path, req.method));
+    if (cors?.(req, res)) return;
     if (PROBES.has(path)) {
       stripInternalHeaders(req.headers);
       return app(req, res);
@@ -182,7 +200,7 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
         await inference(req, res, inferenceCtx, requestId, caller);
       };
       run().then(
-        () => logger.info({ reqId: requestId, method: 'POST', url: path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request'),
+        () => logger.info({ reqId: requestId, method: 'POST', url: path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ...usageOf(res) }, 'request'),
         (err) => failInference(req, res, err, requestId, path),
       );
       return;
@@ -223,6 +241,7 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     placements,
     close: () =>
       (closing ??= (async () => {
+        draining = true;
         await server.close(config.shutdownTimeoutMs);
         for (const instance of instances) await instance.close?.().catch((err) => logger.error({ err }, 'service close failed'));
         await gate.close().catch((err) => logger.error({ err }, 'usage flush failed'));

@@ -117,6 +117,11 @@ export interface Config {
   /** QDRANT_URL / QDRANT_API_KEY: the vector index of distributed deployments; unset = the embedded index. */
   qdrantUrl?: string;
   qdrantApiKey?: string;
+  /**
+   * CORS_ALLOWED_ORIGINS: comma-separated origins (`https://app.example.com`) browsers may call the
+   * gateway from, or `*` for any; empty (default) sends no CORS headers, so browsers refuse cross-origin calls.
+   */
+  corsAllowedOrigins: string[];
 }
 
 /** Whether callers must present an API key (any key, or the admin key that manages them, is configured). */
@@ -225,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     filesMaxBytes: parseSize(env.FILES_MAX_BYTES ?? '512mb'),
     qdrantUrl: env.QDRANT_URL || undefined,
     qdrantApiKey: env.QDRANT_API_KEY || undefined,
+    corsAllowedOrigins: (env.CORS_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
     bodyLimitBytes: parseSize(bodyLimit),
     embeddingModel: env.EMBEDDING_MODEL || file.embeddingModel,
     databaseUrl: env.DATABASE_URL || file.databaseUrl,

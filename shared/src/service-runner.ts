@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { loadConfig, type Config } from './config.js';
 import { listen, onShutdownSignal } from './http/http-server.js';
 import { livenessHandler } from './http/liveness.js';
+import { metricsHandler } from './metrics/registry.js';
 import { createServiceApp } from './http/service-app.js';
 import type { Logger } from './logging.js';
 import { createPlatform, processHealth, type Platform, type ServiceFactory } from './platform.js';
@@ -36,6 +37,7 @@ export async function startService(
     );
   }
   const platform = await createPlatform(config, name, { logger: opts.logger });
+  let closing = false;
   try {
     const instance = await factory(platform, opts.options);
     const routes = Router();
@@ -44,6 +46,13 @@ export async function startService(
       const { ok, dependencies } = await processHealth(platform, spec.uses);
       res.status(ok ? 200 : 503).json({ status: ok ? 'OK' : 'Error', service: name, role: spec.role, dependencies });
     });
+    // Readiness for probes: the parts this service uses answer, and it is not shutting down (a
+    // draining pod leaves its Service's endpoints before the listener closes).
+    routes.get('/readyz', async (_req, res) => {
+      const { ok } = closing ? { ok: false } : await processHealth(platform, spec.uses);
+      res.status(ok ? 200 : 503).json({ status: ok ? 'OK' : 'Error', service: name, ...(closing ? { closing } : {}) });
+    });
+    routes.get('/metrics', metricsHandler);
     if (instance.routes) routes.use(instance.routes);
     const server = await listen(createServiceApp({ logger: platform.logger, bodyLimitBytes: config.bodyLimitBytes, routes, internalToken: config.internalToken }), opts.port ?? spec.defaultPort, config.host, config);
     await instance.start?.();
@@ -52,6 +61,7 @@ export async function startService(
       url: server.url,
       platform,
       async close() {
+        closing = true;
         await server.close(config.shutdownTimeoutMs);
         await instance.close?.();
         await platform.close();

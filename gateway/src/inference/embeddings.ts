@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { BadGatewayError, upstreamJson, validate } from '@rgw/shared';
+import { BadGatewayError, countTokens, upstreamJson, validate } from '@rgw/shared';
 import { embeddingsRequestSchema } from './inference-schemas.js';
 import type { Caller } from '../auth/gatekeeper.js';
 import type { PassThroughContext } from './pass-through.js';
@@ -28,6 +28,7 @@ export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx:
   const upstream = await upstreamJson(route.provider, {
     method: 'POST',
     path: '/embeddings',
+    model: route.upstreamModel,
     body: JSON.stringify({ ...body, model: route.upstreamModel, encoding_format: 'float' }),
     requestId,
     timeoutMs: ctx.upstreamTimeoutMs,
@@ -50,7 +51,9 @@ export async function embeddings(req: IncomingMessage, res: ServerResponse, ctx:
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
   const tokens = reply.usage?.prompt_tokens;
-  ctx.gate.record(caller, body.model, tokens === undefined ? undefined : { input_tokens: tokens, output_tokens: 0 });
+  const usage = tokens === undefined ? undefined : { input_tokens: tokens, output_tokens: 0 };
+  ctx.gate.record(caller, body.model, usage);
+  countTokens(res, body.model, usage, caller.principal.projectId);
 }
 
 /** OpenAI's base64 embedding: the vector as little-endian float32, base64-encoded. */

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   SSE_HEADERS,
   UpstreamCall,
+  countTokens,
   readUpstreamError,
   validate,
   type ModelCatalog,
@@ -39,6 +40,7 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   const call = new UpstreamCall(route.provider, {
     method: 'POST',
     path: '/chat/completions',
+    model: route.upstreamModel,
     body: payload,
     requestId,
     timeoutMs: ctx.upstreamTimeoutMs,
@@ -66,7 +68,9 @@ export async function chatCompletions(req: IncomingMessage, res: ServerResponse,
   }
   try {
     await relay(upstream, res);
-    ctx.gate.record(caller, body.model, tap.result());
+    const usage = tap.result();
+    ctx.gate.record(caller, body.model, usage);
+    countTokens(res, body.model, usage, caller.principal.projectId);
   } catch (err) {
     // The client left (upstream aborted by us) or the upstream broke mid-body: nothing left to tell anyone.
     if (!call.aborted) res.destroy(err as Error);

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import {
   GATEWAY_USES,
   livenessHandler,
+  metricsHandler,
   processHealth,
   withTimeout,
   type DependencyStatus,
@@ -23,7 +24,7 @@ export interface ServiceHealth extends DependencyStatus {
  *   would take chat, models and every other service down with the one that failed.
  * - Providers are reported, never required (the others keep serving when one model server is away).
  */
-export function healthRoutes(platform: Platform, placements: readonly PlacedService[]): Router {
+export function healthRoutes(platform: Platform, placements: readonly PlacedService[], draining: () => boolean = () => false): Router {
   const local = placements.filter((p) => p.placement === 'mounted' || p.placement === 'in-process');
   const uses = new Set<PlatformPart>([...GATEWAY_USES, ...local.flatMap((p) => p.spec.uses)]);
   const router = Router();
@@ -44,6 +45,16 @@ export function healthRoutes(platform: Platform, placements: readonly PlacedServ
       workers: { 'in-process': names('in-process'), external: names('external') },
     });
   };
+  // GET /readyz, for readiness probes: this process can take traffic. Only what it serves itself
+  // counts (its cache, and the parts its mounted services and in-process workers use); proxied
+  // services and model servers never do, so one service down does not pull every gateway pod out of
+  // its Service and take chat, models and embeddings down with it. 503 once shutdown has begun.
+  router.get('/readyz', async (_req, res) => {
+    if (draining()) return void res.status(503).json({ status: 'Error', closing: true });
+    const own = await processHealth(platform, uses);
+    res.status(own.ok ? 200 : 503).json({ status: own.ok ? 'OK' : 'Error', dependencies: own.dependencies });
+  });
+  router.get('/metrics', metricsHandler);
   router.get('/livez', livenessHandler);
   router.get('/health', handler);
   router.get('/v1/health', handler);

@@ -1,4 +1,4 @@
-import { FilesClient, migrate, type Platform, type ServiceInstance } from '@rgw/shared';
+import { FilesClient, instrumentIngest, migrate, type Platform, type ServiceInstance } from '@rgw/shared';
 import { IngestProcessor, type FileSource } from './ingest-processor.js';
 import { FILE_DELETED_TOPIC, INGEST_MAX_ATTEMPTS, INGEST_TOPIC, defineIngestTopics, type FileDeletedEvent, type IngestJob } from './ingest-topics.js';
 import { acquireVectorIndex } from './vector-index-factory.js';
@@ -27,14 +27,14 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
     name: 'ingest-worker',
     start: async () => {
       lease = await acquireVectorIndex(platform);
-      const processor = new IngestProcessor({
+      const processor = new IngestProcessor(instrumentIngest({
         stores: new VectorStoreStore(platform.database),
         files: new VectorStoreFileStore(platform.database),
         index: lease.index,
         fileSource: opts.fileSource ?? new FilesClient({ baseUrl: platform.gatewayUrl, internalToken: () => platform.config.internalToken }),
         inference: platform.inference,
         log,
-      });
+      }));
       const concurrency = opts.concurrency ?? (Number(process.env.INGEST_CONCURRENCY) || 2);
       await platform.queue.consume<IngestJob>(INGEST_TOPIC, (job, ctx) =>
           // Fields read one by one: the job context is a class whose `signal` is a getter (a spread would drop it).

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type CreateTableBuilder } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { watchPool } from '../metrics/db-metrics.js';
 
 // int8 (bigint, bigserial, count(*)) comes back from pg as a string by default; ours fit a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -24,6 +25,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, po
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: poolSize });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    watchPool(pool);
     return wrap(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   mkdirSync(config.dataDir, { recursive: true });

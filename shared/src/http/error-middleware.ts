@@ -38,6 +38,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     const apiError = toApiError(err);
     const log = (res.locals.log as Logger | undefined) ?? logger;
     if (apiError.status >= 500 && !(err instanceof ApiError)) log.error({ err }, 'unhandled error');
+    // A 5xx we relay (a model server or a peer failing) is worth an operator's attention; a 4xx is the client's.
+    else if (apiError.status >= 500) log.warn({ status: apiError.status, code: apiError.code, msg: apiError.message }, 'request failed');
     else log.debug({ status: apiError.status, msg: apiError.message }, 'request failed');
     sendError(res, apiError);
   };

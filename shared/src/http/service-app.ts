@@ -6,6 +6,8 @@ import { verifyPrincipal } from '../auth/principal-headers.js';
 import { lingerAfterEarlyAnswer } from './body-policy.js';
 import { assignRequestId } from './request-id.js';
 import { errorMiddleware, notFoundHandler } from './error-middleware.js';
+import { trackHttpRequest } from '../metrics/http-metrics.js';
+import { usageOf } from '../metrics/model-metrics.js';
 
 /**
  * Builds the request context once per request (res.locals.ctx; the request id also as
@@ -24,9 +26,11 @@ export function requestContext(logger: Logger, opts: { internalToken?: string } 
     res.locals.log = log;
     res.locals.reqId = reqId;
     const started = process.hrtime.bigint();
+    trackHttpRequest(req, res);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // The model and tokens of an inference call, when a handler recorded them (countTokens).
+      log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10, ...usageOf(res) }, 'request');
     });
     lingerAfterEarlyAnswer(req, res);
     if (opts.internalToken && !principal && !PROBE_PATHS.has(req.path)) {

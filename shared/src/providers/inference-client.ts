@@ -35,6 +35,7 @@ export class InferenceClient {
     return upstreamJson<T>(route.provider, {
       method: 'POST',
       path: '/chat/completions',
+      model: route.upstreamModel,
       body: JSON.stringify({ ...body, model: route.upstreamModel, stream: false }),
       timeoutMs: this.config.upstreamTimeoutMs,
       maxBodyBytes: this.config.upstreamMaxBodyBytes,
@@ -48,6 +49,7 @@ export class InferenceClient {
     const res = await sendUpstream(route.provider, {
       method: 'POST',
       path: '/chat/completions',
+      model: route.upstreamModel,
       body: JSON.stringify({ ...body, model: route.upstreamModel, stream: true }),
       timeoutMs: this.config.upstreamTimeoutMs,
       maxBodyBytes: this.config.upstreamMaxBodyBytes,
@@ -81,6 +83,7 @@ export class InferenceClient {
     return upstreamJson<T>(route.provider, {
       method: 'POST',
       path: '/embeddings',
+      model: route.upstreamModel,
       body: JSON.stringify({ ...body, model: route.upstreamModel }),
       timeoutMs: this.config.upstreamTimeoutMs,
       maxBodyBytes: this.config.upstreamMaxBodyBytes,

@@ -3,6 +3,7 @@ import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import { ApiError, BadGatewayError, upstreamError } from '../errors.js';
 import type { ProviderConfig } from '../config.js';
+import { observeModelCall } from '../metrics/model-metrics.js';
 
 // Keep-alive agents: a fresh TCP (and TLS) handshake per inference call would dominate added latency.
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
@@ -18,6 +19,8 @@ export interface UpstreamRequest {
   timeoutMs?: number;
   /** Largest reply body read into memory (upstreamJson); default DEFAULT_MAX_REPLY_BYTES. */
   maxBodyBytes?: number;
+  /** The model asked for, for the call's metrics (label `model`). */
+  model?: string;
 }
 
 /** Default cap on a buffered upstream reply (Config.upstreamMaxBodyBytes overrides it). */
@@ -118,6 +121,7 @@ export class UpstreamCall {
       };
       send(true);
     });
+    observeModelCall(this.response, provider.id, req.model, req.path);
   }
 
   get aborted(): boolean {

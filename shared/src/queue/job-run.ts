@@ -1,6 +1,7 @@
 import { truncate } from '../http/safe-json.js';
 import type { JobContext, JobHandler } from './queue.js';
 import type { ResolvedTopic } from './topics.js';
+import { observeJob } from '../metrics/queue-metrics.js';
 
 /** Why a run's signal was aborted. */
 export type CutOff = 'closing' | 'lease-lost' | 'channel-lost';
@@ -66,7 +67,11 @@ export class JobRun implements JobContext {
   }
 
   /** Runs the handler on a payload (parsed against the topic's schema) and decides what becomes of the job. */
-  async execute(raw: unknown, handler: JobHandler<any>): Promise<Outcome> {
+  execute(raw: unknown, handler: JobHandler<any>): Promise<Outcome> {
+    return observeJob(this.topic, this.decide(raw, handler));
+  }
+
+  private async decide(raw: unknown, handler: JobHandler<any>): Promise<Outcome> {
     try {
       const { schema, maxAttempts } = this.topicOptions;
       let payload = raw;
