@@ -47,6 +47,27 @@ describe('startService', () => {
     }
   });
 
+  it('answers /readyz and /metrics without the internal credential, and /readyz 503 once it is closing', async () => {
+    const factory: ServiceFactory = async () => ({ name: 'echo', routes: Router() }) as unknown as ServiceInstance;
+    const service = await startService('echo', factory, { config: config({ INTERNAL_TOKEN: 'runner-test-token' }), logger, manifest: MANIFEST, port: 0 });
+    let closed: Promise<void> | undefined;
+    try {
+      expect((await fetch(`${service.url}/v1/echo`)).status).toBe(401);
+      const ready = await fetch(`${service.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'OK', service: 'echo' });
+      const metrics = await fetch(`${service.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('rgw_http_requests_total{route="unmatched",method="GET",status="401"}');
+      // Once close() has begun, /readyz never says 200 again: 503 while draining, then no listener.
+      closed = service.close();
+      const draining = await fetch(`${service.url}/readyz`).then((r) => r.status, () => 'refused');
+      expect([503, 'refused']).toContain(draining);
+    } finally {
+      await (closed ?? service.close());
+    }
+  });
+
   it('refuses to start without GATEWAY_URL instead of calling itself', async () => {
     const factory: ServiceFactory = async () => ({ name: 'echo' }) as unknown as ServiceInstance;
     await expect(startService('echo', factory, { config: config({ GATEWAY_URL: '' }), logger, manifest: MANIFEST, port: 0 })).rejects.toThrow(/GATEWAY_URL is not set/);

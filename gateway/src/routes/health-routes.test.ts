@@ -70,3 +70,31 @@ describe('gateway /health', () => {
     expect(body.dependencies.cache.status).toBe('Error');
   });
 });
+
+describe('gateway /readyz', () => {
+  async function readyz(platform: Platform, serviceUrls: Record<string, string>, draining = false) {
+    const app = express().use(healthRoutes(platform, placeServices(MANIFEST, { serviceUrls, workers: 'external' }), () => draining));
+    const server = await listen(app, 0, '127.0.0.1');
+    servers.push(server);
+    const res = await fetch(`${server.url}/readyz`);
+    return { status: res.status, body: (await res.json()) as any };
+  }
+
+  it('is ready while every proxied service is down: the gateway can still take traffic', async () => {
+    const { status, body } = await readyz(fakePlatform({}), { chatty: 'http://127.0.0.1:9', quiet: 'http://127.0.0.1:9' });
+    expect(status).toBe(200);
+    expect(body.status).toBe('OK');
+    expect(body.dependencies.services).toBeUndefined();
+  });
+
+  it('is not ready when its own cache, or a part a mounted service uses, is down', async () => {
+    expect((await readyz(fakePlatform({ cache: true }), { chatty: 'http://127.0.0.1:9', quiet: 'http://127.0.0.1:9' })).status).toBe(503);
+    expect((await readyz(fakePlatform({ database: true }), { chatty: 'http://127.0.0.1:9' })).status).toBe(503);
+  });
+
+  it('is not ready once shutdown has begun', async () => {
+    const { status, body } = await readyz(fakePlatform({}), {}, true);
+    expect(status).toBe(503);
+    expect(body.closing).toBe(true);
+  });
+});
