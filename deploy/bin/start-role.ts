@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { GATEWAY_ENTRY, SERVICE_MANIFEST, serviceEntry } from '@rgw/shared';
+// The manifest module alone: an unknown role is refused before the whole library loads.
+import { GATEWAY_ENTRY, SERVICE_MANIFEST, serviceEntry } from '../../shared/src/service-manifest.js';
 
 const role = process.argv[2] || process.env.ROLE || 'gateway';
 const spec = SERVICE_MANIFEST.find((s) => s.name === role);

@@ -26,7 +26,7 @@ function composeBinary(): string | undefined {
   }
 }
 
-describe('docker-compose.yml', () => {
+describe('docker-compose.yml', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'rgw-compose-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const bin = composeBinary();

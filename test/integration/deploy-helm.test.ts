@@ -46,7 +46,7 @@ function validateAll(objects: K8sObject[]): void {
   }
 }
 
-describe('the Helm chart', () => {
+describe('the Helm chart', { timeout: 120_000 }, () => {
   it.each([
     ['the default values', []],
     ['a full distributed install', [DISTRIBUTED]],

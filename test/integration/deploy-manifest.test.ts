@@ -21,7 +21,7 @@ const PART_ENV: Record<PlatformPart, string> = { database: 'DATABASE_URL', cache
  */
 const NEEDED = [...PLATFORM_PARTS.map((p) => PART_ENV[p]), 'QDRANT_URL', 'INTERNAL_TOKEN', 'GATEWAY_URL', 'PORT'];
 
-describe('docker-compose.yml', () => {
+describe('docker-compose.yml', { timeout: 120_000 }, () => {
   type ComposeService = { command?: string[]; environment: Record<string, string>; image?: string; build?: unknown };
   const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
   const apps = Object.keys(compose.services).filter((name) => !BACKING.includes(name));
@@ -46,7 +46,7 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('the Helm chart', () => {
+describe('the Helm chart', { timeout: 120_000 }, () => {
   const values = parse(read('deploy/helm/responses-gateway/values.yaml')) as { components: Record<string, { role: string }> };
   let objects: K8sObject[];
   beforeAll(async () => {
