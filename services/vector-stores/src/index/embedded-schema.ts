@@ -57,6 +57,8 @@ export function openSchema(db: Database): void {
   // which the ingest worker redoes (its jobs are acknowledged after commit and idempotent).
   db.pragma('synchronous = NORMAL');
   db.exec(DDL);
+  // Names this file for the graph snapshots beside it: a recreated file gets another name.
+  db.prepare("INSERT OR IGNORE INTO index_meta (key, value) VALUES ('instance_id', lower(hex(randomblob(16))))").run();
 }
 
 export interface ChunkRow {
