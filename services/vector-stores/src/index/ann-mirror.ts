@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { AnnGraph, type AnnSettings } from './ann-graph.js';
 import { readSnapshot, writeSnapshot, type LoadedSnapshot, type SnapshotOutcome } from './graph-snapshot.js';
 import { QuantizedVectors } from './quantized-vectors.js';
@@ -159,10 +159,32 @@ export class AnnMirror {
     this.pending.clear();
     this.views.clear();
     this.unsaved.clear();
-    this.db.transaction(() => {
-      this.lastSeq = Number(this.stmt.maxSeq.get());
-      const floor = Number(this.stmt.floor.get() ?? 0);
-      for (const d of this.stmt.dims.all() as { dim: number; n: number }[]) {
+    // The scan reads every row once: through a connection of its own with a small page cache, so
+    // that it does not leave the shared connection's 16 MB cache full of pages no search needs.
+    const scanDb = this.db.memory ? this.db : new BetterSqlite3(this.db.name, { fileMustExist: true, timeout: 10_000 });
+    if (scanDb !== this.db) scanDb.pragma('cache_size = -1000');
+    const scan = {
+      maxSeq: scanDb.prepare(this.stmt.maxSeq.source).pluck(),
+      floor: scanDb.prepare(this.stmt.floor.source).pluck(),
+      dims: scanDb.prepare(this.stmt.dims.source),
+      all: scanDb.prepare(this.stmt.all.source),
+      changedSince: scanDb.prepare(this.stmt.changedSince.source).pluck(),
+    };
+    try {
+      this.loadRows(scanDb, scan, found, outcomes);
+    } finally {
+      if (scanDb !== this.db) scanDb.close();
+    }
+    this.snapshotOutcomes = outcomes;
+    this.loaded = true;
+    if (this.pendingCount() === 0) this.settle();
+  }
+
+  private loadRows(db: Database, scan: Record<'maxSeq' | 'floor' | 'dims' | 'all' | 'changedSince', Statement>, found: Map<number, LoadedSnapshot>, outcomes: SnapshotOutcome[]): void {
+    db.transaction(() => {
+      this.lastSeq = Number(scan.maxSeq.get());
+      const floor = Number(scan.floor.get() ?? 0);
+      for (const d of scan.dims.all() as { dim: number; n: number }[]) {
         const capacity = Math.max(1024, Math.ceil(d.n * 1.1));
         const snap = found.get(d.dim);
         // The log must hold every change after the snapshot, and the file must have reached it.
@@ -172,13 +194,13 @@ export class AnnMirror {
         this.graphs.set(d.dim, usable ? snap.graph : new AnnGraph(d.dim, this.settings, capacity));
         this.compact.set(d.dim, new QuantizedVectors(d.dim, capacity));
       }
-      for (const row of this.stmt.all.iterate() as Iterable<StoredRow>) this.put(row, false);
+      for (const row of scan.all.iterate() as Iterable<StoredRow>) this.put(row, false);
       for (const o of outcomes) {
         if (!o.used) continue;
         // Rows unchanged since the snapshot are in its graph already; changed ones stay pending,
         // and labels of rows deleted since are queued for removal.
         const pending = this.pending.get(o.dim) ?? new Map<number, Float32Array | null>();
-        const changed = new Set(this.stmt.changedSince.all(o.seq) as number[]);
+        const changed = new Set(scan.changedSince.all(o.seq) as number[]);
         const graph = this.graphs.get(o.dim)!;
         for (const rid of pending.keys()) if (graph.has(rid) && !changed.has(rid)) pending.delete(rid);
         for (const rid of found.get(o.dim)!.header.live) if (this.rows.get(rid)?.dim !== o.dim || changed.has(rid)) pending.set(rid, null);
@@ -186,9 +208,6 @@ export class AnnMirror {
         else this.pending.delete(o.dim);
       }
     })();
-    this.snapshotOutcomes = outcomes;
-    this.loaded = true;
-    if (this.pendingCount() === 0) this.settle();
   }
 
   /** The store's rows as columns, rebuilt only after the store changed. */

@@ -109,7 +109,7 @@ describe('graph snapshots', () => {
     await (await built(make, 600)).close();
     const file = snapshotFiles(path, DIM).graph;
     const bytes = readFileSync(file);
-    for (let at = 1000; at < bytes.length; at += 997) bytes[at] ^= 0x5a;
+    for (let at = 1000; at < bytes.length; at += 997) bytes[at] = bytes[at]! ^ 0x5a;
     writeFileSync(file, bytes);
 
     const reopened = make();
