@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { AnnGraph, type AnnSettings } from './ann-graph.js';
 
 /**
@@ -43,7 +42,18 @@ export function snapshotFiles(dbPath: string, dim: number): { graph: string; hea
 
 async function sha1Of(file: string): Promise<string> {
   const hash = createHash('sha1');
-  for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer);
+  // One reused buffer: a stream's fresh 1 MB chunks fragment the allocator, and the process keeps that memory.
+  const buffer = Buffer.allocUnsafe(1 << 22);
+  const handle = await open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 
