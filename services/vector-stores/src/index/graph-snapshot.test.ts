@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,19 @@ describe('graph snapshots', () => {
     expect(reopened.snapshotOutcomes()).toEqual([{ dim: DIM, used: true, seq: expect.any(Number) }]);
     expect(after).toEqual(before);
     expect(after).toEqual(await exactAnswers(make));
+  });
+
+  it("a writer removes the temporary files of processes that died mid-write, not those of live ones", async () => {
+    const { path, make } = place();
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const leftover = `${snapshotFiles(path, DIM).graph}.tmp-${dead}-0badc0de`;
+    const ours = `${snapshotFiles(path, DIM).graph}.read-${process.pid}-0badc0de`;
+    await make().ensureReady();
+    writeFileSync(leftover, 'x');
+    writeFileSync(ours, 'x');
+    await built(make, 600);
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(ours)).toBe(true);
   });
 
   it('are not written for small builds', async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { AnnGraph, type AnnSettings } from './ann-graph.js';
 
 /**
@@ -61,6 +62,25 @@ async function unlinkQuietly(file: string): Promise<void> {
   await unlink(file).catch(() => undefined);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temporary files (170 MB each at 100k chunks) of processes that died while writing or reading a snapshot. */
+async function removeLeftovers(dbPath: string): Promise<void> {
+  const prefix = `${basename(dbPath)}.hnsw-`;
+  const names = await readdir(dirname(dbPath)).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /\.(?:tmp|read)-(\d+)-[0-9a-f]+$/.exec(name) : null;
+    if (m && !alive(Number(m[1]))) await unlinkQuietly(join(dirname(dbPath), name));
+  }
+}
+
 /**
  * Writes the graph crash-safely: both files go to temporary names first and are renamed into place,
  * the graph before its header. A crash leaves the old pair or a header that does not match the
@@ -73,6 +93,7 @@ export async function writeSnapshot(dbPath: string, graph: AnnGraph, tag: Omit<S
   const tmpHeader = final.header + suffix;
   // Taken before the write: the caller keeps the graph unchanged until this function resolves.
   const live = graph.labels();
+  await removeLeftovers(dbPath);
   try {
     await graph.write(tmpGraph);
     const [{ size }, sha1] = await Promise.all([stat(tmpGraph), sha1Of(tmpGraph)]);
