@@ -53,7 +53,8 @@ interface OpenFigures {
   reopenCpuMs?: number;
   reopenGraphReadyMs: number;
   snapshot: string;
-  variants: { name: string; p50: number; p99: number; recall: number; exactP50: number }[];
+  /** cpuMs: mean CPU time per search (all threads of the process). */
+  variants: { name: string; p50: number; p99: number; recall: number; exactP50: number; cpuMs?: number }[];
 }
 
 /** Both; `rssMb` is the reopened process's, `writerRssMb` the writing one's. */
@@ -153,14 +154,18 @@ async function openPhase(dir: string): Promise<OpenFigures> {
 
     const got: string[][][] = VARIANTS.map(() => []);
     const times: number[][] = VARIANTS.map(() => []);
+    const cpuMs: number[] = [];
     for (const [vi, variant] of VARIANTS.entries()) {
       for (const q of queries.slice(0, 10)) await index.search(request(q, variant.filter)); // warm-up
+      const before = process.cpuUsage();
       for (const q of queries) {
         const t0 = performance.now();
         const hits = await index.search(request(q, variant.filter));
         times[vi]!.push(performance.now() - t0);
         got[vi]!.push(hits.map((h) => h.chunkId));
       }
+      const spent = process.cpuUsage(before);
+      cpuMs.push((spent.user + spent.system) / 1000 / queries.length);
     }
     const memory = settledMemory();
 
@@ -197,7 +202,7 @@ async function openPhase(dir: string): Promise<OpenFigures> {
         const truth = new Set(best.map((b) => ids[b.i]!));
         found += got[vi]![qi]!.filter((id) => truth.has(id)).length / Math.max(1, truth.size);
       });
-      return { name: variant.name, p50: percentile(times[vi]!, 50), p99: percentile(times[vi]!, 99), recall: found / queries.length, exactP50: percentile(exactTimes, 50) };
+      return { name: variant.name, p50: percentile(times[vi]!, 50), p99: percentile(times[vi]!, 99), recall: found / queries.length, exactP50: percentile(exactTimes, 50), cpuMs: cpuMs[vi] };
     });
     return { rssBeforeMb, rssMb: mb(memory.rss), heapUsedMb: mb(memory.heapUsed), externalMb: mb(memory.external), reopenFirstSearchMs, reopenCpuMs, reopenGraphReadyMs, snapshot, variants };
   } finally {
@@ -219,7 +224,7 @@ function toSection(f: Figures): Section {
   rows.push({ metric: `reopen -> first search (snapshot ${f.snapshot})`, direct: 0, gateway: f.reopenFirstSearchMs, kind: 'added', unit: 'ms' });
   if (f.reopenCpuMs !== undefined) rows.push({ metric: 'reopen -> first search, CPU time (all threads)', direct: 0, gateway: f.reopenCpuMs, kind: 'added', unit: 'ms' });
   rows.push({ metric: 'reopen -> graph complete (every search walks the graph)', direct: 0, gateway: f.reopenGraphReadyMs, kind: 'added', unit: 'ms' });
-  const baseline = f.variants.map((v) => `${v.name} ${v.exactP50.toFixed(1)} ms (p99 of the index ${v.p99.toFixed(1)} ms)`).join('; ');
+  const baseline = f.variants.map((v) => `${v.name} ${v.exactP50.toFixed(1)} ms (p99 of the index ${v.p99.toFixed(1)} ms${v.cpuMs === undefined ? '' : `, CPU per search ${v.cpuMs.toFixed(2)} ms`})`).join('; ');
   return {
     title: `7. Embedded vector index, ${f.n} chunks x ${DIM} dimensions, top-${K}`,
     note: `"direct" is the target's zero; recall is against exact brute force over the same vectors. Brute-force p50 (plain JS, vectors in one array): ${baseline}. Searches, RSS and recall are those of a second process that opened the written file (as after a restart); the writing process (rows, 8-bit copy and graph built in it) ended at ${f.writerRssMb.toFixed(0)} MB. With the store loaded: JS heap in use ${f.heapUsedMb.toFixed(0)} MB, external (8-bit copy) ${f.externalMb.toFixed(0)} MB; the rest is hnswlib's graph with its Float32 vectors (~170 MB), SQLite and the runtime.`,
