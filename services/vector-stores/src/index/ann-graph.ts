@@ -14,8 +14,8 @@ export const DEFAULT_ANN_SETTINGS: AnnSettings = { m: 16, efConstruction: 48, ef
 
 /**
  * One in-memory HNSW graph (hnswlib) over unit vectors of one dimension, labelled by chunk row id.
- * It is derived data: the embedded index rebuilds it from the stored vectors and keeps it in step
- * with the change log, so it is never persisted.
+ * It is derived data: the embedded index builds it from the stored vectors and keeps it in step
+ * with the change log; a snapshot of it (`graph-snapshot.ts`) only saves the rebuild at opening.
  */
 export class AnnGraph {
   private readonly index: InstanceType<typeof HierarchicalNSW>;
@@ -28,11 +28,42 @@ export class AnnGraph {
     readonly dim: number,
     private readonly settings: AnnSettings = DEFAULT_ANN_SETTINGS,
     initialCapacity = 1024,
+    /** Internal: a graph read from a snapshot (see `read`). */
+    loaded?: { index: InstanceType<typeof HierarchicalNSW>; live: Iterable<number> },
   ) {
+    if (loaded) {
+      this.index = loaded.index;
+      this.capacity = this.index.getMaxElements();
+      for (const label of loaded.live) this.live.add(label);
+      // Slots of deleted points stay in the file: hnswlib counts them, the live list does not.
+      this.deleted = Math.max(0, this.index.getCurrentCount() - this.live.size);
+      return;
+    }
     this.capacity = initialCapacity;
     this.index = new HierarchicalNSW('ip', dim);
     // allowReplaceDeleted: row ids only grow, so without slot reuse a churning store would grow forever.
     this.index.initIndex({ maxElements: this.capacity, m: settings.m, efConstruction: settings.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+  }
+
+  /** A graph saved by `write`; `live` is the list of labels that were live in it (deleted slots are not). */
+  static async read(file: string, dim: number, settings: AnnSettings, live: Iterable<number>): Promise<AnnGraph> {
+    const index = new HierarchicalNSW('ip', dim);
+    // Read on libuv's thread pool: the event loop keeps serving while 170 MB load.
+    await index.readIndex(file, true);
+    return new AnnGraph(dim, settings, 0, { index, live });
+  }
+
+  /**
+   * Saves the graph (hnswlib's own format) on the thread pool. The caller must not change the
+   * graph until the promise settles: hnswlib reads its memory while writing.
+   */
+  async write(file: string): Promise<void> {
+    await this.index.writeIndex(file);
+  }
+
+  /** The live labels, for the snapshot's header. */
+  labels(): number[] {
+    return [...this.live];
   }
 
   get size(): number {

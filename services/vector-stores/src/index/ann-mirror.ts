@@ -1,5 +1,6 @@
-import type { Database, Statement } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { AnnGraph, type AnnSettings } from './ann-graph.js';
+import { readSnapshot, writeSnapshot, type LoadedSnapshot, type SnapshotOutcome } from './graph-snapshot.js';
 import { QuantizedVectors } from './quantized-vectors.js';
 import { StoreColumns } from './store-columns.js';
 import type { Attributes } from './vector-index.js';
@@ -28,6 +29,14 @@ const CHANGE_PAGE = 5000;
 /** The background graph builder works this long per turn of the event loop. */
 const DRAIN_SLICE_MS = 15;
 const DRAIN_BATCH = 64;
+
+/** Where and when graphs are snapshotted (`graph-snapshot.ts`); absent: never. */
+export interface SnapshotPolicy {
+  /** The SQLite file the snapshots sit beside. */
+  dbPath: string;
+  /** A graph is saved once this many points were added, moved or removed since its last snapshot. */
+  minChanges: number;
+}
 
 function* take<T>(it: Iterator<T>, n: number): Generator<T> {
   for (let i = 0; i < n; i++) {
@@ -64,14 +73,24 @@ export class AnnMirror {
   private closed = false;
   private readonly idle: (() => void)[] = [];
   private loaded = false;
+  private loading?: Promise<void>;
   private lastSeq = 0;
-  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'full' | 'meta' | 'all' | 'dims' | 'vectors', Statement>;
+  /** Per dimension, graph changes since its last snapshot (or since it was built). */
+  private readonly unsaved = new Map<number, number>();
+  /** A snapshot being written: the graphs must not change meanwhile, so the builder waits. */
+  private writing?: Promise<void>;
+  /** What became of the snapshots at the last full load (tests, benchmark). */
+  snapshotOutcomes: SnapshotOutcome[] = [];
+  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'changedSince' | 'full' | 'meta' | 'all' | 'dims' | 'vectors' | 'instance', Statement>;
 
   constructor(
     private readonly db: Database,
     private readonly settings: AnnSettings,
+    private readonly snapshots?: SnapshotPolicy,
   ) {
     this.stmt = {
+      changedSince: db.prepare("SELECT DISTINCT rid FROM chunk_changes WHERE seq > ? AND op != 'a'").pluck(),
+      instance: db.prepare("SELECT value FROM index_meta WHERE key = 'instance_id'").pluck(),
       maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM chunk_changes').pluck(),
       floor: db.prepare("SELECT value FROM index_meta WHERE key = 'log_floor'").pluck(),
       changes: db.prepare('SELECT seq, rid, op FROM chunk_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
@@ -84,11 +103,16 @@ export class AnnMirror {
   }
 
   /** Brings the mirror up to the latest committed state of the file. */
-  catchUp(): void {
-    if (!this.loaded) return this.fullLoad();
-    const floor = Number(this.stmt.floor.get() ?? 0);
-    // Entries we have not seen were pruned: replaying is impossible, rebuild.
-    if (this.lastSeq < floor) return this.fullLoad();
+  async catchUp(): Promise<void> {
+    // Entries we have not seen were pruned: replaying is impossible, reload.
+    if (!this.loaded || this.lastSeq < Number(this.stmt.floor.get() ?? 0)) {
+      // Concurrent first searches share one load.
+      await (this.loading ??= this.fullLoad().finally(() => (this.loading = undefined)));
+    }
+    this.replay();
+  }
+
+  private replay(): void {
     for (;;) {
       const page = this.stmt.changes.all(this.lastSeq, CHANGE_PAGE) as { seq: number; rid: number; op: string }[];
       if (page.length === 0) return;
@@ -115,24 +139,75 @@ export class AnnMirror {
     }
   }
 
-  private fullLoad(): void {
+  private async fullLoad(): Promise<void> {
+    // Snapshots first (read on the thread pool), then the rows in one read transaction, so the
+    // sequence, the rows and the changes since each snapshot are the same state of the file.
+    const instance = String(this.stmt.instance.get() ?? '');
+    const found = new Map<number, LoadedSnapshot>();
+    const outcomes: SnapshotOutcome[] = [];
+    if (this.snapshots) {
+      for (const d of this.stmt.dims.all() as { dim: number }[]) {
+        const snap = await readSnapshot(this.snapshots.dbPath, d.dim, instance, this.settings);
+        if ('graph' in snap) found.set(d.dim, snap);
+        else outcomes.push({ dim: d.dim, used: false, reason: snap.reason });
+      }
+    }
     this.rows.clear();
     this.byStore.clear();
     this.graphs.clear();
     this.compact.clear();
     this.pending.clear();
     this.views.clear();
-    // One read transaction: the sequence and the rows are the same snapshot, so replay starts exactly after it.
-    this.db.transaction(() => {
-      this.lastSeq = Number(this.stmt.maxSeq.get());
-      for (const d of this.stmt.dims.all() as { dim: number; n: number }[]) {
+    this.unsaved.clear();
+    // The scan reads every row once: through a connection of its own with a small page cache, so
+    // that it does not leave the shared connection's 16 MB cache full of pages no search needs.
+    const scanDb = this.db.memory ? this.db : new BetterSqlite3(this.db.name, { fileMustExist: true, timeout: 10_000 });
+    if (scanDb !== this.db) scanDb.pragma('cache_size = -1000');
+    const scan = {
+      maxSeq: scanDb.prepare(this.stmt.maxSeq.source).pluck(),
+      floor: scanDb.prepare(this.stmt.floor.source).pluck(),
+      dims: scanDb.prepare(this.stmt.dims.source),
+      all: scanDb.prepare(this.stmt.all.source),
+      changedSince: scanDb.prepare(this.stmt.changedSince.source).pluck(),
+    };
+    try {
+      this.loadRows(scanDb, scan, found, outcomes);
+    } finally {
+      if (scanDb !== this.db) scanDb.close();
+    }
+    this.snapshotOutcomes = outcomes;
+    this.loaded = true;
+    if (this.pendingCount() === 0) this.settle();
+  }
+
+  private loadRows(db: Database, scan: Record<'maxSeq' | 'floor' | 'dims' | 'all' | 'changedSince', Statement>, found: Map<number, LoadedSnapshot>, outcomes: SnapshotOutcome[]): void {
+    db.transaction(() => {
+      this.lastSeq = Number(scan.maxSeq.get());
+      const floor = Number(scan.floor.get() ?? 0);
+      for (const d of scan.dims.all() as { dim: number; n: number }[]) {
         const capacity = Math.max(1024, Math.ceil(d.n * 1.1));
-        this.graphs.set(d.dim, new AnnGraph(d.dim, this.settings, capacity));
+        const snap = found.get(d.dim);
+        // The log must hold every change after the snapshot, and the file must have reached it.
+        const usable = snap && snap.header.seq >= floor && snap.header.seq <= this.lastSeq;
+        if (snap && !usable) outcomes.push({ dim: d.dim, used: false, reason: 'position outside the change log' });
+        if (snap && usable) outcomes.push({ dim: d.dim, used: true, seq: snap.header.seq });
+        this.graphs.set(d.dim, usable ? snap.graph : new AnnGraph(d.dim, this.settings, capacity));
         this.compact.set(d.dim, new QuantizedVectors(d.dim, capacity));
       }
-      for (const row of this.stmt.all.iterate() as Iterable<StoredRow>) this.put(row, false);
+      for (const row of scan.all.iterate() as Iterable<StoredRow>) this.put(row, false);
+      for (const o of outcomes) {
+        if (!o.used) continue;
+        // Rows unchanged since the snapshot are in its graph already; changed ones stay pending,
+        // and labels of rows deleted since are queued for removal.
+        const pending = this.pending.get(o.dim) ?? new Map<number, Float32Array | null>();
+        const changed = new Set(scan.changedSince.all(o.seq) as number[]);
+        const graph = this.graphs.get(o.dim)!;
+        for (const rid of pending.keys()) if (graph.has(rid) && !changed.has(rid)) pending.delete(rid);
+        for (const rid of found.get(o.dim)!.header.live) if (this.rows.get(rid)?.dim !== o.dim || changed.has(rid)) pending.set(rid, null);
+        if (pending.size > 0) this.pending.set(o.dim, pending);
+        else this.pending.delete(o.dim);
+      }
     })();
-    this.loaded = true;
   }
 
   /** The store's rows as columns, rebuilt only after the store changed. */
@@ -149,10 +224,10 @@ export class AnnMirror {
     this.storeVersion.set(storeId, (this.storeVersion.get(storeId) ?? 0) + 1);
   }
 
-  /** Resolves once every pending row is in its graph (benchmarks, tests). */
-  whenGraphsBuilt(): Promise<void> {
-    if (this.pendingCount() === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+  /** Resolves once every pending row is in its graph and any snapshot due is written (benchmarks, tests). */
+  async whenGraphsBuilt(): Promise<void> {
+    if (this.pendingCount() > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    while (this.writing) await this.writing;
   }
 
   close(): void {
@@ -178,7 +253,7 @@ export class AnnMirror {
 
   /** Adds pending rows to their graphs for a few milliseconds, then yields to the event loop. */
   private drain(): void {
-    if (this.closed) return;
+    if (this.closed || this.writing) return;
     const until = performance.now() + DRAIN_SLICE_MS;
     for (const [dim, pending] of this.pending) {
       const graph = this.graphs.get(dim);
@@ -189,7 +264,7 @@ export class AnnMirror {
         for (const rid of batch) {
           const v = pending.get(rid);
           if (v) known.set(rid, v);
-          else unknown.push(rid);
+          else if (this.rows.get(rid)?.dim === dim) unknown.push(rid);
         }
         if (unknown.length > 0) {
           for (const r of this.stmt.vectors.all(JSON.stringify(unknown)) as { rid: number; dim: number | null; embedding: Buffer | null }[]) {
@@ -198,23 +273,49 @@ export class AnnMirror {
         }
         for (const rid of batch) {
           const v = known.get(rid);
+          // Every graph change happens here, so a snapshot being written can hold them all back.
           if (v && this.rows.get(rid)?.dim === dim) graph.upsert(rid, v);
+          else graph.remove(rid);
           pending.delete(rid);
         }
+        this.unsaved.set(dim, (this.unsaved.get(dim) ?? 0) + batch.length);
       }
       if (pending.size === 0) this.pending.delete(dim);
     }
     if (this.pendingCount() > 0) return this.scheduleDrain();
-    for (const resolve of this.idle.splice(0)) resolve();
+    this.settle();
+  }
+
+  /** The graphs are complete: wake the waiters and save graphs that changed enough. */
+  private settle(): void {
+    const policy = this.snapshots;
+    const due = policy ? [...this.unsaved].filter(([, n]) => n >= policy.minChanges).map(([dim]) => dim) : [];
+    if (policy && due.length > 0 && !this.closed) {
+      const seq = this.lastSeq;
+      const instance = String(this.stmt.instance.get() ?? '');
+      for (const dim of due) this.unsaved.delete(dim);
+      const graphs = due.map((dim) => this.graphs.get(dim)!).filter(Boolean);
+      const { m, efConstruction } = this.settings;
+      this.writing = (async () => {
+        for (const graph of graphs) {
+          // A failed snapshot (disk full, read-only directory) costs a rebuild at the next opening, nothing else.
+          await writeSnapshot(policy.dbPath, graph, { instance, seq, m, efConstruction }).catch(() => undefined);
+        }
+      })().finally(() => {
+        this.writing = undefined;
+        // Changes that arrived during the write.
+        if (this.pendingCount() > 0) this.scheduleDrain();
+      });
+    }
+    if (this.pendingCount() === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
   /** `keepVector`: hold the vector for the graph builder (catch-up) instead of reading it again (full load). */
   private put(row: StoredRow, keepVector = true): void {
     const prev = this.rows.get(row.rid);
     if (prev && prev.dim !== null && prev.dim !== row.dim) {
-      this.graphs.get(prev.dim)?.remove(row.rid);
       this.compact.get(prev.dim)?.remove(row.rid);
-      this.pending.get(prev.dim)?.delete(row.rid);
+      this.queueRemoval(prev.dim, row.rid);
     }
     if (prev && prev.store !== row.store_id) {
       this.byStore.get(prev.store)?.delete(row.rid);
@@ -249,9 +350,21 @@ export class AnnMirror {
     set?.delete(rid);
     if (set?.size === 0) this.byStore.delete(meta.store);
     if (meta.dim !== null) {
-      this.graphs.get(meta.dim)?.remove(rid);
       this.compact.get(meta.dim)?.remove(rid);
-      this.pending.get(meta.dim)?.delete(rid);
+      this.queueRemoval(meta.dim, rid);
     }
+  }
+
+  /** The builder takes the point out of the graph; searches skip pending labels meanwhile. */
+  private queueRemoval(dim: number, rid: number): void {
+    const graph = this.graphs.get(dim);
+    const pending = this.pending.get(dim);
+    if (!graph?.has(rid)) {
+      pending?.delete(rid);
+      return;
+    }
+    if (pending) pending.set(rid, null);
+    else this.pending.set(dim, new Map([[rid, null]]));
+    this.scheduleDrain();
   }
 }

@@ -9,6 +9,8 @@ import type { Database } from 'better-sqlite3';
  *   written by triggers whatever process writes; readers replay it to keep their in-memory ANN
  *   graph in step (`seq` only grows). Old entries are pruned; `log_floor` in `index_meta` says
  *   below which sequence a reader must rebuild instead.
+ * - `index_meta.instance_id`: a random name of this file, so a graph snapshot beside it is only
+ *   used with the very file it was taken of (`graph-snapshot.ts`).
  */
 const DDL = `
 CREATE TABLE IF NOT EXISTS chunks (
@@ -57,6 +59,8 @@ export function openSchema(db: Database): void {
   // which the ingest worker redoes (its jobs are acknowledged after commit and idempotent).
   db.pragma('synchronous = NORMAL');
   db.exec(DDL);
+  // Names this file for the graph snapshots beside it: a recreated file gets another name.
+  db.prepare("INSERT OR IGNORE INTO index_meta (key, value) VALUES ('instance_id', lower(hex(randomblob(16))))").run();
 }
 
 export interface ChunkRow {

@@ -1,4 +1,4 @@
-import { isCompoundFilter, type AttributeFilter } from '@rgw/shared';
+import { isCompoundFilter, type AttributeFilter } from '@rgw/shared/attribute-filter';
 
 /** Qdrant's filter JSON (a subset of the client's `Schemas['Filter']`, kept loose on purpose). */
 export type QdrantCondition = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { InvalidRequestError } from '@rgw/shared';
+import { InvalidRequestError } from '@rgw/shared/errors';
 import { attributePath, toQdrantFilter, type QdrantCondition } from './qdrant-filter.js';
 import { RRF_K } from './rank-fusion.js';
 import { bm25Score } from './keyword-terms.js';

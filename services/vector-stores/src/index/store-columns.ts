@@ -1,4 +1,4 @@
-import { isCompoundFilter, type AttributeFilter } from '@rgw/shared';
+import { isCompoundFilter, type AttributeFilter } from '@rgw/shared/attribute-filter';
 import type { RowMeta } from './ann-mirror.js';
 
 /**
