@@ -461,18 +461,10 @@ function eventRow(project: string, responseId: string, event: ResponseStreamEven
   return { project_id: project, response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) };
 }
 
-const insertSqlCache = new Map<string, string>();
-
 /** `insert into <table> (<columns>) values (@<column>, ...)` for a row object's keys: bound by name from the row itself. */
 function insertSql(table: string, row: Record<string, unknown>): string {
   const columns = Object.keys(row);
-  const key = `${table}(${columns.join(',')})`;
-  let text = insertSqlCache.get(key);
-  if (!text) {
-    text = `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
-    insertSqlCache.set(key, text);
-  }
-  return text;
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
 }
 
 /** Multi-row inserts, chunked: SQLite caps the number of bound parameters per statement. */
