@@ -56,7 +56,7 @@ export async function startEmbedded(env: Record<string, string>, nodeArgs: strin
  * Postgres database (dropped again on stop), a private Redis/RabbitMQ prefix, one process per service
  * of the manifest and the gateway proxying to them.
  */
-export async function startDistributed(env: Record<string, string>): Promise<BenchPlatform> {
+export async function startDistributed(env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchPlatform> {
   const suffix = randomBytes(4).toString('hex');
   const database = await freshPostgres('rgw_bench');
   const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-dist-'));
@@ -67,7 +67,7 @@ export async function startDistributed(env: Record<string, string>): Promise<Ben
   try {
     const topology = await startDistributedTopology(
       { ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, AMQP_URL: TEST_AMQP_URL, KEY_PREFIX: `rgwbench_${suffix}`, DATA_DIR: dataDir },
-      { logDir: LOG_DIR, namePrefix: 'distributed-' },
+      { logDir: LOG_DIR, namePrefix: 'distributed-', nodeArgs },
     );
     return {
       mode: 'distributed',

@@ -68,7 +68,7 @@ async function main() {
     console.log(`pids: bench ${process.pid}, mock ${mock.child.pid}, ${relays.map((r) => `${r.label} ${r.pid}`).join(', ')}`);
     await chatSections({ url: mock.url, pid: mock.child.pid }, relays, print);
   }
-  if (SETTINGS.only.includes('4')) await responsesSection(mock, embedded, 2, print);
+  if (SETTINGS.only.includes('4')) await responsesSection({ url: mock.url, pid: mock.child.pid }, embedded, print);
   if (SETTINGS.only.includes('5')) {
     const keyed = await started(startEmbedded({ ...env, ...KEYED_ENV }, prof('keyed-gateway')));
     await authSection(embedded, keyed, print);
@@ -85,8 +85,8 @@ async function main() {
     if (why) {
       print({ title: '4. Responses API (distributed), concurrency 1', rows: [], skipped: `distributed mode cannot run: ${why}` });
     } else {
-      const distributed = await started(startDistributed(env));
-      await responsesSection(mock, distributed, 5, print);
+      const distributed = await started(startDistributed(env, prof('distributed')));
+      await responsesSection({ url: mock.url, pid: mock.child.pid }, distributed, print);
       await cleanup.pop()!();
     }
   }

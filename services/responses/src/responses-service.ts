@@ -64,6 +64,8 @@ export async function createResponsesService(platform: Platform, opts: Responses
       reaper.stop();
       outbox.stop();
       await runner.close();
+      // Usage still gathering goes out now, not with a timer of a closing process.
+      usage.flush();
       // Leases keep being renewed until the runs stopped above have written their ends.
       setTimeout(() => keeper.stop(), 5_000).unref();
     },

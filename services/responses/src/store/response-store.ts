@@ -130,6 +130,19 @@ export class ResponseStore {
       await creator.insertInto(table).values([...rows]).execute();
       return;
     }
+    if (this.database.sqliteWrite) {
+      // SQLite: the same rows through prepared statements, in one synchronous transaction.
+      await this.database.sqliteWrite((statement) => {
+        statement(insertSql('responses', row)).run(row);
+        for (const [table, rows] of [['response_items', items], ['response_events', eventRows]] as const) {
+          if (rows.length > 0) {
+            const insert = statement(insertSql(table, rows[0]!));
+            for (const r of rows) insert.run(r);
+          }
+        }
+      });
+      return;
+    }
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto('responses').values(row).execute();
       await insertRows(tx, 'response_items', items);
@@ -193,6 +206,19 @@ export class ResponseStore {
         )
         select count(*) as n from updated`.execute(this.db);
       return Number(rows[0]?.n) > 0;
+    }
+    if (this.database.sqliteWrite) {
+      const statuses = [...write.ifStatus];
+      const update = `update responses set status = ?, body = ?, lease_until = null where id = ? and status in (${statuses.map(() => '?').join(', ')})`;
+      return this.database.sqliteWrite((statement) => {
+        if (statement(update).run(response.status, body, response.id, ...statuses).changes === 0) return false;
+        if (items.length > 0) {
+          const insert = statement(insertSql('response_items', items[0]!));
+          for (const item of items) insert.run(item);
+        }
+        if (outbox) statement(insertSql('response_outbox', outbox)).run(outbox);
+        return true;
+      });
     }
     return this.db.transaction().execute(async (tx) => {
       const res = await tx
@@ -433,6 +459,12 @@ function itemRows(project: string, responseId: string, kind: 'input' | 'output',
 
 function eventRow(project: string, responseId: string, event: ResponseStreamEvent) {
   return { project_id: project, response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) };
+}
+
+/** `insert into <table> (<columns>) values (@<column>, ...)` for a row object's keys: bound by name from the row itself. */
+function insertSql(table: string, row: Record<string, unknown>): string {
+  const columns = Object.keys(row);
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
 }
 
 /** Multi-row inserts, chunked: SQLite caps the number of bound parameters per statement. */

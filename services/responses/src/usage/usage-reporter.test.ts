@@ -19,6 +19,7 @@ describe('UsageReporter', () => {
     expect(defined).toEqual([USAGE_TOPIC]);
     reporter.report(finished(), { projectId: 'proj_a', keyId: 'key_1' });
     reporter.report({ ...finished(), usage: null }, undefined);
+    reporter.flush();
     await new Promise((r) => setImmediate(r));
     expect(published.map(([t]) => t)).toEqual([USAGE_TOPIC, USAGE_TOPIC]);
     const [first, second] = published.map(([, p]) => usageEventSchema.parse(p));
@@ -31,9 +32,25 @@ describe('UsageReporter', () => {
     let settle: () => void = () => {};
     const reporter = new UsageReporter({ defineTopic: () => {}, publish: () => new Promise<void>((_, reject) => (settle = () => reject(new Error('queue down')))) }, log);
     expect(reporter.report(finished(), undefined)).toBeUndefined();
+    expect(reporter.flush()).toBeUndefined();
     settle();
     await new Promise((r) => setImmediate(r));
     const throwing = new UsageReporter({ defineTopic: () => {}, publish: () => { throw new Error('sync failure'); } }, log);
     expect(() => throwing.report(finished(), undefined)).not.toThrow();
+    expect(() => throwing.flush()).not.toThrow();
+  });
+
+  it('sums the responses of one key and model that end within the window into one event, and publishes it by itself', async () => {
+    const published: unknown[] = [];
+    const reporter = new UsageReporter({ defineTopic: () => {}, publish: async (_t, p) => void published.push(p) }, log, 20);
+    const key = { projectId: 'proj_a', keyId: 'key_1' };
+    reporter.report(finished(), key);
+    reporter.report(finished(), key);
+    reporter.report({ ...finished(), model: 'other-model' }, key);
+    expect(published).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(published).toHaveLength(2);
+    expect(published[0]).toMatchObject({ projectId: 'proj_a', keyId: 'key_1', model: 'mock-model', requests: 2, input_tokens: 22, output_tokens: 14 });
+    expect(published[1]).toMatchObject({ model: 'other-model', requests: 1, input_tokens: 11 });
   });
 });
