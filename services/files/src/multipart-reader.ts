@@ -44,7 +44,7 @@ const LIMITS = { fieldSize: 1024, fields: 16, parts: 20 };
  * being inserted) before the request is paused: large enough that the socket keeps being read while
  * the store writes a batch, small enough to keep a 1 GB upload's memory flat.
  */
-const FILE_BUFFER_BYTES = 1024 * 1024;
+const FILE_BUFFER_BYTES = 256 * 1024;
 
 const malformed = (detail: string) => new InvalidRequestError(`Malformed multipart/form-data body: ${detail}`, null, 'invalid_multipart');
 
