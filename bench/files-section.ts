@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { DiskObjectStore } from '../shared/src/objects/disk-object-store.js';
+import { REPO_ROOT } from '../test/support/process-harness.js';
+import { processCpuSeconds } from './load.js';
 import { startEmbedded } from './processes.js';
+import { SETTINGS } from './settings.js';
 import type { Section } from './report.js';
 
 const MB = 1024 * 1024;
@@ -14,7 +17,7 @@ const num = (name: string, fallback: number) => (process.env[name] ? Number(proc
 /** Size of the throughput transfers, and of the upload whose memory is watched. */
 const SIZE_MB = num('BENCH_FILES_MB', 256);
 const RSS_MB = num('BENCH_FILES_RSS_MB', 1024);
-const ROUNDS = num('BENCH_FILES_ROUNDS', 2);
+const ROUNDS = num('BENCH_FILES_ROUNDS', 5);
 
 /** The same 1 MB block over and over: generating the bytes must cost the bench nothing. */
 const BLOCK = randomBytes(MB);
@@ -55,41 +58,75 @@ async function downloadThroughGateway(origin: string, id: string): Promise<numbe
   return bytes;
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+/** Wall time of `fn` in seconds, and the CPU seconds `cpu()` counted meanwhile. */
+async function measured(fn: () => Promise<unknown>, cpu: () => number): Promise<{ seconds: number; cpu: number }> {
+  const c0 = cpu();
   const t0 = performance.now();
   await fn();
-  return (performance.now() - t0) / 1000;
+  return { seconds: (performance.now() - t0) / 1000, cpu: cpu() - c0 };
 }
+
+/** CPU seconds of this process (all threads: the direct side's file I/O runs in the thread pool). */
+const benchCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const spread = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+interface Side {
+  /** MB/s of each run. */
+  rates: number[];
+  /** CPU ms per MB of each run: the bench process for direct, the gateway process for gateway. */
+  cpu: number[];
+}
+const side = (): Side => ({ rates: [], cpu: [] });
 
 /**
  * Section 6: the Files API on the embedded platform (disk store). Upload and download throughput
  * through the gateway, as a ratio of writing and reading the same bytes with the same disk adapter
- * in this process (same disk, same run, best of the rounds); and how much the gateway's resident
- * memory grows while a 1 GB file streams in.
+ * in this process (same disk, same run), and how much the gateway's resident memory grows while a
+ * 1 GB file streams in. Direct and gateway runs take turns (the order flips every round), so load
+ * from other processes falls on both alike; medians and ranges are reported, and the CPU time per MB
+ * of each side, which a busy machine disturbs much less than wall time.
  */
 export async function filesSection(env: Record<string, string>, print: (s: Section) => void): Promise<void> {
-  const platform = await startEmbedded({ ...env, FILES_MAX_BYTES: `${Math.max(SIZE_MB, RSS_MB) + 1}mb`, FILES_SWEEP_INTERVAL_MS: '0' }, []);
+  const prof = SETTINGS.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(REPO_ROOT, '.tmp', 'bench-prof', 'files-gateway')}`] : [];
+  const platform = await startEmbedded({ ...env, FILES_MAX_BYTES: `${Math.max(SIZE_MB, RSS_MB) + 1}mb`, FILES_SWEEP_INTERVAL_MS: '0' }, prof);
   const directDir = mkdtempSync(join(tmpdir(), 'rgw-bench-objects-'));
   try {
     const pid = platform.processes[0]!.child.pid!;
+    const gatewayCpu = () => processCpuSeconds(pid) ?? NaN;
     const store = new DiskObjectStore(directDir);
     await store.ensureReady();
     const total = SIZE_MB * MB;
-    const best = { directUp: Infinity, directDown: Infinity, gatewayUp: Infinity, gatewayDown: Infinity };
+    const up = { direct: side(), gateway: side() };
+    const down = { direct: side(), gateway: side() };
+    const record = (s: Side, m: { seconds: number; cpu: number }) => {
+      s.rates.push(SIZE_MB / m.seconds);
+      s.cpu.push((m.cpu * 1000) / SIZE_MB);
+    };
     await uploadThroughGateway(platform.url, 4 * MB); // warm: routes, database, folders
     for (let round = 0; round < ROUNDS; round++) {
       const key = `bench/${round}`;
-      best.directUp = Math.min(best.directUp, await timed(() => store.put(key, Readable.from(blocks(total)))));
-      best.directDown = Math.min(best.directDown, await timed(async () => {
-        for await (const _ of (await store.get(key)).body);
-      }));
-      await store.delete(key);
       let id = '';
-      best.gatewayUp = Math.min(best.gatewayUp, await timed(async () => (id = await uploadThroughGateway(platform.url, total))));
-      best.gatewayDown = Math.min(best.gatewayDown, await timed(() => downloadThroughGateway(platform.url, id)));
+      const directUp = async () => record(up.direct, await measured(() => store.put(key, Readable.from(blocks(total))), benchCpu));
+      const gatewayUp = async () => record(up.gateway, await measured(async () => (id = await uploadThroughGateway(platform.url, total)), gatewayCpu));
+      const directDown = async () =>
+        record(down.direct, await measured(async () => {
+          for await (const _ of (await store.get(key)).body);
+        }, benchCpu));
+      const gatewayDown = async () => record(down.gateway, await measured(() => downloadThroughGateway(platform.url, id), gatewayCpu));
+      const turns = round % 2 === 0 ? [directUp, gatewayUp, directDown, gatewayDown] : [gatewayUp, directUp, gatewayDown, directDown];
+      for (const turn of turns) await turn();
+      await store.delete(key);
       await fetch(`${platform.url}/v1/files/${id}`, { method: 'DELETE' });
     }
-    const rate = (s: number) => SIZE_MB / s;
 
     // Memory: resident set of the gateway before, and its peak while a 1 GB upload streams in.
     const before = rssMb(pid);
@@ -99,14 +136,21 @@ export async function filesSection(env: Record<string, string>, print: (s: Secti
     peak = Math.max(peak, rssMb(pid));
     await fetch(`${platform.url}/v1/files/${id}`, { method: 'DELETE' });
 
+    const ratios = (d: { direct: Side; gateway: Side }) => d.gateway.rates.map((g, i) => (100 * g) / d.direct.rates[i]!);
+    const detail = (name: string, d: { direct: Side; gateway: Side }) =>
+      `${name}: MB/s direct ${spread(d.direct.rates)}, gateway ${spread(d.gateway.rates)}; per-round ratio median ${median(ratios(d)).toFixed(0)} % (${spread(ratios(d))} %)`;
     print({
       title: '6. Files API (embedded, disk store)',
       note:
-        `${SIZE_MB} MB per transfer, best of ${ROUNDS}; "direct" = the same disk adapter writing/reading the same bytes in the bench process; ` +
-        `memory: the gateway's RSS before and at its peak during one ${RSS_MB} MB upload (growth target <= 64 MB, shown in the "added" column)`,
+        `${SIZE_MB} MB per transfer, ${ROUNDS} runs a side taking turns, medians; "direct" = the same disk adapter writing/reading the same bytes in the bench process. ` +
+        `CPU = user+system time per MB of the process doing the work (direct: the bench; gateway: the gateway, not counting the client's own sending or reading). ` +
+        `${detail('upload', up)}. ${detail('download', down)}. ` +
+        `Memory: the gateway's RSS before and at its peak during one ${RSS_MB} MB upload (growth target <= 64 MB, the "added" column, in MB)`,
       rows: [
-        { metric: 'upload throughput', unit: 'MB/s', direct: rate(best.directUp), gateway: rate(best.gatewayUp), kind: 'ratio', target: 0.5 },
-        { metric: 'download throughput', unit: 'MB/s', direct: rate(best.directDown), gateway: rate(best.gatewayDown), kind: 'ratio', target: 0.5 },
+        { metric: 'upload throughput', unit: 'MB/s', direct: median(up.direct.rates), gateway: median(up.gateway.rates), kind: 'ratio', target: 0.5 },
+        { metric: 'download throughput', unit: 'MB/s', direct: median(down.direct.rates), gateway: median(down.gateway.rates), kind: 'ratio', target: 0.5 },
+        { metric: 'upload CPU per MB', unit: 'ms/MB', direct: median(up.direct.cpu), gateway: median(up.gateway.cpu), kind: 'added' },
+        { metric: 'download CPU per MB', unit: 'ms/MB', direct: median(down.direct.cpu), gateway: median(down.gateway.cpu), kind: 'added' },
         { metric: `RSS during a ${RSS_MB} MB upload`, unit: 'MB', direct: before, gateway: peak, kind: 'added', target: 64 },
       ],
     });
