@@ -52,3 +52,4 @@ export * from './objects/create-object-store.js';
 export * from './events/file-events.js';
 export * from './clients/vector-stores-client.js';
 export * from './http/safe-fetch.js';
+export * from './openapi/index.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDEMPOTENT_APPEND_HEADER, InvalidRequestError, defineRoute, type AnyRoute, type IncludeValue } from '@rgw/shared';
+import { IDEMPOTENT_APPEND_HEADER, InvalidRequestError, defineRoute, documentationOnly, type AnyRoute, type IncludeValue } from '@rgw/shared';
 import {
   conversationParamsSchema,
   createConversationSchema,
@@ -124,4 +124,9 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       handler: ({ params, ctx }) => manager.deleteItem(ctx, params.conversation_id, params.item_id),
     }),
   ];
+}
+
+/** The same routes for the API description only (the gateway documents a service it may only proxy). */
+export function conversationRouteDocs(): AnyRoute[] {
+  return conversationRoutes(documentationOnly('the conversations manager'));
 }

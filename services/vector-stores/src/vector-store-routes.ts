@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineRoute, type AnyRoute } from '@rgw/shared';
+import { defineRoute, documentationOnly, type AnyRoute } from '@rgw/shared';
+import { vectorIoRoutes } from './vector-io-routes.js';
 import type { SearchManager } from './search-manager.js';
 import type { VectorStoreManager } from './vector-store-manager.js';
 import {
@@ -47,4 +48,9 @@ export function vectorStoreRoutes(manager: VectorStoreManager, search: SearchMan
     defineRoute({ method: 'post', path: `${base}/:vector_store_id/file_batches/:batch_id/cancel`, operationId: 'cancelVectorStoreFileBatch', summary: 'Cancel a batch: its files not yet done become cancelled.', params: batchParamsSchema, bodyPolicy: 'none', response: batch, handler: ({ params, ctx }) => manager.cancelBatch(ctx, params.vector_store_id, params.batch_id) }),
     defineRoute({ method: 'get', path: `${base}/:vector_store_id/file_batches/:batch_id/files`, operationId: 'listFilesInVectorStoreBatch', summary: "List a batch's files.", params: batchParamsSchema, query: listFilesQuerySchema, bodyPolicy: 'none', response: list(file), handler: ({ params, query, ctx }) => manager.listBatchFiles(ctx, params.vector_store_id, params.batch_id, query) }),
   ];
+}
+
+/** The vector stores and vector-io routes for the API description only. */
+export function vectorStoreRouteDocs(): AnyRoute[] {
+  return [...vectorStoreRoutes(documentationOnly('the vector stores manager'), documentationOnly('the search manager')), ...vectorIoRoutes(documentationOnly('the vector-io manager'))];
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute, idSchema, listQuerySchema, oneOrMany, urlTextSchema, type AnyRoute } from '@rgw/shared';
+import { defineRoute, documentationOnly, idSchema, listQuerySchema, oneOrMany, urlTextSchema, type AnyRoute } from '@rgw/shared';
 import type { ResponsesManager } from '../responses-manager.js';
 import { INCLUDE_VALUES, createResponseSchema, inputTokensSchema } from '../wire/create-response-schema.js';
 import { abortOnClientGone, writeEventStream } from './event-stream.js';
@@ -121,4 +121,9 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       handler: ({ params, ctx }) => manager.cancel(ctx, params.response_id),
     }),
   ];
+}
+
+/** The same routes for the API description only (the gateway documents a service it may only proxy). */
+export function responsesRouteDocs(): AnyRoute[] {
+  return responsesRoutes(documentationOnly('the responses manager'));
 }

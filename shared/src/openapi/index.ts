@@ -1,0 +1,5 @@
+export * from './documentation-only.js';
+export * from './error-envelope.js';
+export * from './json-schema.js';
+export * from './openapi-document.js';
+export * from './stream-events.js';
