@@ -5,11 +5,11 @@ import { fileRouteDocs } from '@rgw/files';
 import { promptRouteDocs } from '@rgw/prompts';
 import { responsesRouteDocs } from '@rgw/responses';
 import { vectorStoreRouteDocs } from '@rgw/vector-stores';
-import { buildOpenApiDocument, defineRoute, documentationOnly, toOpenApiPath, SERVICE_MANIFEST, STREAM_EVENTS, type AnyRoute, type OpenApiDocument, type RouteGroup } from '@rgw/shared';
+import { EXTENSION_FIELDS, buildOpenApiDocument, defineRoute, documentationOnly, toOpenApiPath, SERVICE_MANIFEST, STREAM_EVENTS, type AnyRoute, type OpenApiDocument, type RouteGroup } from '@rgw/shared';
 import { inferenceRouteDescriptors } from './inference-routes.js';
 import { introspectionRouteDescriptors, type Introspection, type RouteInfo } from './introspection-routes.js';
 import { modelsRouteDescriptors } from './models-routes.js';
-import { EXTENSION_FIELDS } from './api-extensions.js';
+
 
 type ApiServiceName = Extract<(typeof SERVICE_MANIFEST)[number], { role: 'api' }>['name'];
 
