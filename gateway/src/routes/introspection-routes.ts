@@ -15,6 +15,14 @@ export interface Introspection {
   document(): unknown;
 }
 
+// The YAML form of each document, made once (the document is built once per process).
+const yamlOf = new WeakMap<object, string>();
+const toYaml = (doc: object) => {
+  let text = yamlOf.get(doc);
+  if (text === undefined) yamlOf.set(doc, (text = stringify(doc, { aliasDuplicateObjects: false })));
+  return text;
+};
+
 const routeInfo = z.object({ route: z.string(), method: z.string(), provider_types: z.array(z.string()) });
 
 /**
@@ -67,7 +75,7 @@ export function introspectionRouteDescriptors(at?: Introspection): AnyRoute[] {
       bodyPolicy: 'none',
       extension: true,
       handler: ({ res }) => {
-        res.type('application/yaml').send(stringify(use().document(), { aliasDuplicateObjects: false }));
+        res.type('application/yaml').send(toYaml(use().document() as object));
       },
     }),
   ];
