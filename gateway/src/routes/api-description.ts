@@ -61,6 +61,7 @@ export function apiDocument(): OpenApiDocument {
       "A self-hosted implementation of OpenAI's platform APIs (and some of Llama Stack's). Operations and request fields marked `x-extension` are ours, not part of OpenAI's API. Generated from the schemas requests are validated with.",
     groups: apiRouteGroups(),
     streamEvents: STREAM_EVENTS,
+    rawMediaTypes: { getOpenApiYaml: 'application/yaml' },
     extensionFields: EXTENSION_FIELDS,
   }));
 }

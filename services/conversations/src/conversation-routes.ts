@@ -40,6 +40,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       summary: 'List conversations, newest first.',
       query: listConversationsQuerySchema,
       bodyPolicy: 'none',
+      response: z.looseObject({ object: z.literal('list'), data: z.array(conversation), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() }),
       extension: true,
       handler: ({ query, ctx }) => manager.list(ctx, query),
     }),

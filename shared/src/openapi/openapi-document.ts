@@ -19,6 +19,8 @@ export interface DocumentOptions {
   groups: readonly RouteGroup[];
   /** The schema of one server-sent event, by the operationId of a streaming route. */
   streamEvents?: Readonly<Record<string, z.ZodType>>;
+  /** The media type of an answer that is not JSON, by operationId (default `application/octet-stream`). */
+  rawMediaTypes?: Readonly<Record<string, string>>;
   /** Request body fields that are ours, not OpenAI's, by operationId: each is marked `x-extension` with its reason. */
   extensionFields?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
@@ -127,7 +129,7 @@ function success(route: AnyRoute, id: string, opts: DocumentOptions, schemas: Sc
   const content: Record<string, unknown> = {};
   if (route.response) content['application/json'] = { schema: toJsonSchema(route.response, 'output', `${cap(id)}Response`, schemas) };
   else if (route.mounted === false) content['application/json'] = { schema: { type: 'object', description: "The model server's answer, relayed untouched." } };
-  else content['application/octet-stream'] = { schema: { type: 'string', format: 'binary' } };
+  else content[opts.rawMediaTypes?.[id] ?? 'application/octet-stream'] = { schema: { type: 'string', format: 'binary' } };
   const event = opts.streamEvents?.[id];
   if (route.stream && event) {
     content['text/event-stream'] = {
