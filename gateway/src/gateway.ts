@@ -12,6 +12,7 @@ import {
   notFoundHandler,
   assignRequestId,
   requestContext,
+  routerFor,
   sendError,
   lingerAfterEarlyAnswer,
   serviceForPath,
@@ -35,7 +36,10 @@ import { adminRoutes } from './auth/admin-routes.js';
 import { Gatekeeper, estimateTokens, type Caller } from './auth/gatekeeper.js';
 import { chatCompletions, type PassThroughContext } from './inference/pass-through.js';
 import { embeddings } from './inference/embeddings.js';
+import { introspection } from './routes/api-description.js';
+import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { introspectionRouteDescriptors } from './routes/introspection-routes.js';
 import { modelsRoutes } from './routes/models-routes.js';
 import { serviceProxy } from './service-proxy.js';
 import { corsPolicy } from './cors.js';
@@ -63,6 +67,9 @@ type InferenceHandler = (req: IncomingMessage, res: ServerResponse, ctx: PassThr
 
 /** Answered without a key: orchestrators and monitors call them. */
 const PROBES = new Set(['/health', '/v1/health', '/livez', '/readyz', '/metrics']);
+/** Answered without a key too: the API description is no secret (Llama Stack's version is public as well). */
+const PUBLIC = new Set(['/openapi.json', '/openapi.yaml', '/v1/version']);
+const isPublic = (path: string) => PROBES.has(path) || PUBLIC.has(path) || path === '/docs' || path.startsWith('/docs/');
 const ADMIN_PREFIX = '/v1/organization';
 
 // Served by the gateway itself on a bare node:http path: Express routing and middleware would cost
@@ -136,6 +143,8 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
   app.use(requestContext(logger));
   app.use(healthRoutes(platform, placements, () => draining));
   app.use(modelsRoutes(platform.catalog));
+  app.use(routerFor(introspectionRouteDescriptors(introspection), { bodyLimitBytes: config.bodyLimitBytes }));
+  app.use(docsRoutes());
   app.use(adminRoutes(gate, config.bodyLimitBytes));
   app.use(notFoundHandler);
   app.use(errorMiddleware(logger));
@@ -180,7 +189,7 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     trackHttpRequest(req, res, routeLabel(path, req.method));
     if (cors?.(req, res)) return;
-    if (PROBES.has(path)) {
+    if (isPublic(path)) {
       stripInternalHeaders(req.headers);
       return app(req, res);
     }

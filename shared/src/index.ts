@@ -53,3 +53,4 @@ export * from './events/file-events.js';
 export * from './clients/vector-stores-client.js';
 export * from './http/safe-fetch.js';
 export * from './metrics/index.js';
+export * from './openapi/index.js';

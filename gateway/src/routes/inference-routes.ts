@@ -1,5 +1,26 @@
+import { z } from 'zod';
 import { defineRoute, type AnyRoute } from '@rgw/shared';
 import { chatCompletionRequestSchema, embeddingsRequestSchema } from '../inference/inference-schemas.js';
+
+// The model server's answers, relayed untouched: what OpenAI-compatible servers send (the conformance
+// suite checks real answers against these and against OpenAI's schemas).
+const usage = z.looseObject({ prompt_tokens: z.number().int(), total_tokens: z.number().int() });
+const chatCompletion = z.looseObject({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(z.looseObject({ index: z.number().int(), message: z.looseObject({ role: z.string() }), finish_reason: z.string().nullable() })),
+  usage: usage.optional(),
+  system_fingerprint: z.string().nullable().optional(),
+  service_tier: z.string().nullable().optional(),
+});
+const embeddingList = z.looseObject({
+  object: z.literal('list'),
+  data: z.array(z.looseObject({ object: z.literal('embedding'), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  model: z.string(),
+  usage,
+});
 
 /**
  * The inference endpoints as data, for the API description only: they are served on the gateway's
@@ -15,6 +36,7 @@ export const inferenceRouteDescriptors: AnyRoute[] = [
     summary: 'Create a chat completion, routed by `model` to its provider and relayed unbuffered.',
     body: chatCompletionRequestSchema,
     bodyPolicy: 'json',
+    response: chatCompletion,
     stream: true,
     mounted: false,
   }),
@@ -25,6 +47,7 @@ export const inferenceRouteDescriptors: AnyRoute[] = [
     summary: 'Create embeddings (`encoding_format` float or base64, whatever the model server supports).',
     body: embeddingsRequestSchema,
     bodyPolicy: 'json',
+    response: embeddingList,
     mounted: false,
   }),
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDEMPOTENT_APPEND_HEADER, InvalidRequestError, defineRoute, type AnyRoute, type IncludeValue } from '@rgw/shared';
+import { IDEMPOTENT_APPEND_HEADER, InvalidRequestError, defineRoute, documentationOnly, type AnyRoute, type IncludeValue } from '@rgw/shared';
 import {
   conversationParamsSchema,
   createConversationSchema,
@@ -40,6 +40,7 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       summary: 'List conversations, newest first.',
       query: listConversationsQuerySchema,
       bodyPolicy: 'none',
+      response: z.looseObject({ object: z.literal('list'), data: z.array(conversation), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() }),
       extension: true,
       handler: ({ query, ctx }) => manager.list(ctx, query),
     }),
@@ -124,4 +125,9 @@ export function conversationRoutes(manager: ConversationManager): AnyRoute[] {
       handler: ({ params, ctx }) => manager.deleteItem(ctx, params.conversation_id, params.item_id),
     }),
   ];
+}
+
+/** The same routes for the API description only (the gateway documents a service it may only proxy). */
+export function conversationRouteDocs(): AnyRoute[] {
+  return conversationRoutes(documentationOnly('the conversations manager'));
 }

@@ -1,1 +1,2 @@
 export { createConversationsService } from './conversations-service.js';
+export { conversationRouteDocs } from './conversation-routes.js';

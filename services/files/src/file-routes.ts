@@ -1,6 +1,7 @@
-import { defineRoute, type AnyRoute } from '@rgw/shared';
+import { defineRoute, documentationOnly, loadConfig, type AnyRoute } from '@rgw/shared';
 import { expiryNow, type Clock } from './clock.js';
 import type { FileManager } from './file-manager.js';
+import { uploadRoutes } from './upload-routes.js';
 import { fileDeletedSchema, fileIdParamsSchema, fileListSchema, fileObjectSchema, listFilesQuerySchema } from './file-schema.js';
 
 /** Room for the form's boundaries and text fields around the file itself. */
@@ -59,4 +60,10 @@ export function fileRoutes(manager: FileManager, clock: Clock, maxFileBytes: num
       handler: ({ ctx, params, req }) => manager.delete(ctx, params.file_id, expiryNow(clock, req.headers)),
     }),
   ];
+}
+
+/** The files and uploads routes for the API description only, with the default file size limit. */
+export function fileRouteDocs(): AnyRoute[] {
+  const clock = documentationOnly<Clock>('the files clock');
+  return [...fileRoutes(documentationOnly('the files manager'), clock, loadConfig({}).filesMaxBytes), ...uploadRoutes(documentationOnly('the uploads manager'), clock)];
 }

@@ -1,1 +1,2 @@
 export * from './files-service.js';
+export { fileRouteDocs } from './file-routes.js';

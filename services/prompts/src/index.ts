@@ -1,1 +1,2 @@
 export { createPromptsService } from './prompts-service.js';
+export { promptRouteDocs } from './prompt-routes.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute, type AnyRoute } from '@rgw/shared';
+import { defineRoute, documentationOnly, type AnyRoute } from '@rgw/shared';
 import type { PromptManager } from './prompt-manager.js';
 import { createPromptSchema, getPromptQuerySchema, promptParamsSchema, setDefaultVersionSchema, updatePromptSchema } from './prompt-schema.js';
 
@@ -92,4 +92,9 @@ export function promptRoutes(manager: PromptManager): AnyRoute[] {
       handler: ({ params, ctx }) => manager.listVersions(ctx, params.prompt_id),
     }),
   ];
+}
+
+/** The same routes for the API description only (the gateway documents a service it may only proxy). */
+export function promptRouteDocs(): AnyRoute[] {
+  return promptRoutes(documentationOnly('the prompts manager'));
 }

@@ -1,1 +1,2 @@
 export { createResponsesService } from './responses-service.js';
+export { responsesRouteDocs } from './http/responses-routes.js';

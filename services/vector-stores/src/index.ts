@@ -1,2 +1,3 @@
 export * from './vector-stores-service.js';
 export * from './ingest-worker.js';
+export { vectorStoreRouteDocs } from './vector-store-routes.js';

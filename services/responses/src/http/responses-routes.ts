@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { defineRoute, idSchema, listQuerySchema, oneOrMany, urlTextSchema, type AnyRoute } from '@rgw/shared';
+import { defineRoute, documentationOnly, idSchema, listQuerySchema, oneOrMany, urlTextSchema, type AnyRoute } from '@rgw/shared';
 import type { ResponsesManager } from '../responses-manager.js';
 import { INCLUDE_VALUES, createResponseSchema, inputTokensSchema } from '../wire/create-response-schema.js';
+import { responseObjectSchema } from '../wire/response-object-schema.js';
 import { abortOnClientGone, writeEventStream } from './event-stream.js';
 
 const includeQuery = oneOrMany(z.enum(INCLUDE_VALUES)).optional();
@@ -20,7 +21,7 @@ const listQuery = listQuerySchema({ defaultLimit: 50, defaultOrder: 'desc', maxL
 const inputItemsQuery = listQuerySchema({ defaultLimit: 20, defaultOrder: 'desc', maxLimit: 100 }).extend({ include: includeQuery });
 
 // Success bodies, loose for now: enough to document the shape.
-const response = z.looseObject({ id: z.string(), object: z.literal('response'), status: z.string(), output: z.array(z.looseObject({ type: z.string() })) });
+const response = responseObjectSchema;
 const list = (item: z.ZodType) => z.looseObject({ object: z.literal('list'), data: z.array(item), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() });
 
 /** The HTTP surface of /v1/responses: parse, call the manager, write. */
@@ -121,4 +122,9 @@ export function responsesRoutes(manager: ResponsesManager): AnyRoute[] {
       handler: ({ params, ctx }) => manager.cancel(ctx, params.response_id),
     }),
   ];
+}
+
+/** The same routes for the API description only (the gateway documents a service it may only proxy). */
+export function responsesRouteDocs(): AnyRoute[] {
+  return responsesRoutes(documentationOnly('the responses manager'));
 }
