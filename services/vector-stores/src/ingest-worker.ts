@@ -1,4 +1,5 @@
 import { FilesClient, migrate, type Platform, type ServiceInstance } from '@rgw/shared';
+import { ChunkThreads } from './ingest/index.js';
 import { IngestProcessor, type FileSource } from './ingest-processor.js';
 import { FILE_DELETED_TOPIC, INGEST_MAX_ATTEMPTS, INGEST_TOPIC, defineIngestTopics, type FileDeletedEvent, type IngestJob } from './ingest-topics.js';
 import { acquireVectorIndex } from './vector-index-factory.js';
@@ -23,6 +24,8 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
   await migrate(platform.database, 'vector-stores', VECTOR_STORE_MIGRATIONS);
   defineIngestTopics(platform.queue);
   let lease: Awaited<ReturnType<typeof acquireVectorIndex>> | undefined;
+  // Tokenizing on its own thread(s), beside the main thread's JSON, upserts and queue (INGEST_CHUNK_THREADS).
+  const chunker = new ChunkThreads(undefined, (err) => log.warn({ err: err.message }, 'no chunker thread: files are chunked on the main thread'));
   return {
     name: 'ingest-worker',
     start: async () => {
@@ -34,6 +37,7 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
         fileSource: opts.fileSource ?? new FilesClient({ baseUrl: platform.gatewayUrl, internalToken: () => platform.config.internalToken }),
         inference: platform.inference,
         log,
+        chunker,
       });
       const concurrency = opts.concurrency ?? (Number(process.env.INGEST_CONCURRENCY) || 2);
       await platform.queue.consume<IngestJob>(INGEST_TOPIC, (job, ctx) =>
@@ -43,6 +47,7 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
       log.info({ index: lease.index.kind, concurrency }, 'ingest worker consuming');
     },
     close: async () => {
+      await chunker.close();
       await lease?.release();
     },
   };
