@@ -30,6 +30,8 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
     name: 'ingest-worker',
     start: async () => {
       lease = await acquireVectorIndex(platform);
+      // Started now, not awaited: files that come before the threads are up are chunked on this thread.
+      void chunker.ready();
       const processor = new IngestProcessor({
         stores: new VectorStoreStore(platform.database),
         files: new VectorStoreFileStore(platform.database),

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkText, type TextChunk } from './chunk-tokens.js';
 import { ChunkThreads } from './chunk-thread.js';
 
@@ -17,6 +17,10 @@ const collect = async (it: AsyncIterable<TextChunk>) => {
 const failures: Error[] = [];
 const threads = new ChunkThreads(1, (err) => failures.push(err));
 afterAll(() => threads.close());
+beforeAll(async () => {
+  // Until its thread is up a file is chunked on the calling thread: these cases are about the thread.
+  expect(await threads.ready()).toBe(true);
+}, 60_000);
 
 describe('ChunkThreads', () => {
   it('cuts on its thread exactly the chunks chunkText cuts, file after file', { timeout: 60_000 }, async () => {

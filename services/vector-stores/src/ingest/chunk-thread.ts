@@ -68,10 +68,19 @@ export class ChunkThreads {
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
   }
 
-  private async acquire(): Promise<Thread | undefined> {
-    if (this.disabled || this.size < 1) return undefined;
+  /** Starts the threads (once) and resolves when they are up: true, or false when none could start. */
+  async ready(): Promise<boolean> {
+    if (this.size < 1) return false;
     this.starting ??= this.start();
     await this.starting;
+    return this.threads.length > 0;
+  }
+
+  private async acquire(): Promise<Thread | undefined> {
+    if (this.disabled || this.size < 1) return undefined;
+    // Never waits for the threads to start (loading the tokenizer there takes a moment): until they
+    // are up, files are chunked on the calling thread.
+    void this.ready();
     const free = this.threads.find((t) => !t.busy && !t.dead);
     if (free) {
       free.busy = true;
@@ -83,7 +92,9 @@ export class ChunkThreads {
 
   private async start(): Promise<void> {
     try {
-      for (let i = 0; i < this.size; i++) this.threads.push(await startThread());
+      const started = await Promise.all(Array.from({ length: this.size }, () => startThread()));
+      if (this.disabled) await Promise.all(started.map((t) => t.worker.terminate()));
+      else this.threads.push(...started);
     } catch (err) {
       this.disabled = true;
       await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
