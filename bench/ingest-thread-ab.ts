@@ -1,6 +1,6 @@
 // A/B of the ingest worker's pipeline in one process: chunking on the calling thread vs on a chunker thread
 // (ChunkThreads), alternating, with CPU-seconds per 1,000 chunks. Usage: npx tsx bench/ingest-thread-ab.ts (AB_MB, AB_ROUNDS).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generatedText, openIndexAt } from './vector-bench-support.js';
@@ -11,7 +11,8 @@ const threads = new ChunkThreads(1);
 await threads.ready();
 for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 3); round++) {
   for (const mode of ['main', 'thread'] as const) {
-    const index = await openIndexAt(mkdtempSync(join(tmpdir(), 'ab-')));
+    const dir = mkdtempSync(join(tmpdir(), 'rgw-ingest-ab-'));
+    const index = await openIndexAt(dir);
     const c0 = process.cpuUsage();
     const w0 = performance.now();
     const segs = extractText({ filename: 'a.txt', contentType: 'text/plain', body: (async function* () { for (let i = 0; i < bytes.length; i += 65536) yield bytes.subarray(i, i + 65536); })() });
@@ -28,6 +29,7 @@ for (let round = 0; round < Number(process.env.AB_ROUNDS ?? 3); round++) {
     const wall = (performance.now() - w0) / 1000;
     console.log(JSON.stringify({ round, mode, chunks: n, wallS: +wall.toFixed(2), chunksPerS: Math.round(n / wall), cpuSPer1000: +(((c.user + c.system) / 1e6 / n) * 1000).toFixed(3) }));
     await index.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 await threads.close();
