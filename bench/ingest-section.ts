@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBED_DIM, EMBED_MODEL } from './bench-embedder.js';
+import { processCpuSeconds } from './load.js';
 import { startEmbedded } from './processes.js';
 import type { Section } from './report.js';
 import { api, attachBatch, generatedText, ingestDirect, openIndexAt, pollUntil, queryWords, uploadFile } from './vector-bench-support.js';
@@ -41,6 +42,7 @@ export async function ingestSection(env: Record<string, string>, print: (s: Sect
     let directTextBytes = 0;
     let bigDirectMs = 0;
     const d0 = performance.now();
+    const dCpu0 = process.cpuUsage();
     for (const [i, f] of files.entries()) {
       const t = performance.now();
       const r = await ingestDirect(index, 'vs_direct', `file_${i}`, f.name, f.bytes);
@@ -49,12 +51,19 @@ export async function ingestSection(env: Record<string, string>, print: (s: Sect
       directTextBytes += r.textBytes;
     }
     const directSeconds = (performance.now() - d0) / 1000;
+    const dCpu = process.cpuUsage(dCpu0);
+    const directCpu = (dCpu.user + dCpu.system) / 1e6;
 
     // Through the gateway: upload first (not timed), then attach them all as one batch.
     const ids: string[] = [];
     for (const f of files) ids.push(await uploadFile(origin, f.name, f.bytes));
     const store = await api(origin, 'POST', '/v1/vector_stores', { name: 'bench-ingest' });
+    // CPU of the whole platform process (every thread), steadier than wall time on a shared machine.
+    const pid = platform.processes[0]!.child.pid;
+    const pCpu0 = processCpuSeconds(pid);
     const { seconds } = await attachBatch(origin, store.id, ids);
+    const pCpu1 = processCpuSeconds(pid);
+    const platformCpu = pCpu0 !== undefined && pCpu1 !== undefined ? pCpu1 - pCpu0 : NaN;
     // The gateway's chunks are the baseline's chunks: same chunker, same bytes; usage_bytes (the bytes of
     // chunk text) must agree, or the two sides did not do the same work.
     const listed = await api(origin, 'GET', `/v1/vector_stores/${store.id}/files?limit=100`);
@@ -90,12 +99,14 @@ export async function ingestSection(env: Record<string, string>, print: (s: Sect
       title,
       note:
         `${files.length} text files (${BIG_MB} MB + ${SMALL_FILES} × ${SMALL_MB} MB = ${totalMb.toFixed(1)} MB), ${directChunks} chunks at auto chunking, ${EMBED_DIM}-dim hashed vectors; ` +
-        `gateway: attach (one file batch) → batch completed, ${seconds.toFixed(2)} s (${same}); direct: extract → chunk → embed(hash) → upsert in the bench process, same index adapter, ${directSeconds.toFixed(2)} s. ` +
+        `gateway: attach (one file batch) → batch completed, ${seconds.toFixed(2)} s, ${platformCpu.toFixed(2)} CPU-s of the platform process (${same}); direct: extract → chunk → embed(hash) → upsert in the bench process, same index adapter, ${directSeconds.toFixed(2)} s, ${directCpu.toFixed(2)} CPU-s. ` +
         `Searchable: a fresh store, the ${BIG_MB} MB file, search every 25 ms (${searches} searches); the first hit comes once the first batch of chunks is committed; the file's completed status is row 3. ` +
         `The "vs target" rows put the issue's absolute target in the direct column.`,
       rows: [
         { metric: 'ingestion throughput', unit: 'chunks/s', direct: directChunks / directSeconds, gateway: directChunks / seconds, kind: 'ratio' },
         { metric: 'ingestion throughput vs target 2,000', unit: 'chunks/s', direct: 2000, gateway: directChunks / seconds, kind: 'ratio', target: 1 },
+        // CPU-seconds per 1,000 chunks (bench process for direct, the platform process's every thread for gateway); the ratio is CPU, lower is better.
+        { metric: 'CPU per 1,000 chunks (direct: bench process; gateway: platform process)', unit: 'cpu-s', direct: (directCpu / directChunks) * 1000, gateway: (platformCpu / directChunks) * 1000, kind: 'ratio' },
         { metric: `${BIG_MB} MB file alone: pipeline (direct) vs attach → completed`, unit: 'ms', direct: bigDirectMs, gateway: completedMs, kind: 'added' },
         { metric: `${BIG_MB} MB file: attach → first search hit, absolute`, unit: 'ms', direct: 0, gateway: searchableMs, kind: 'added', target: 10_000 },
       ],

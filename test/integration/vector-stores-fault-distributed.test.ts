@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFaultPlatform, type FaultPlatform, type RestartableProcess } from '../support/fault-harness.js';
 import { cuttableRelay, FAULT_ENV, faultModes, mock, sleep, waitFor } from '../support/fault-support.js';
 import { TEST_AMQP_URL } from '../support/platform-harness.js';
-import { chunksOf, contentPage, indexRows, QUERY_MARK, slowCalls, status, STATIC, textOf } from './vector-stores-fault-support.js';
+import { chunksOf, contentPage, expectResumed, indexRows, QUERY_MARK, slowCalls, slowInputs, status, STATIC, textOf, WORKER_BATCH } from './vector-stores-fault-support.js';
 
 /**
  * The ingest worker as its own process (distributed: RabbitMQ, Postgres, the vector index file of
@@ -72,9 +72,14 @@ describe.skipIf(!run)('ingest worker process under faults (distributed)', () => 
 
   it('kill -9 of the worker mid-file: restarted, the file completes once with the chunks of a clean run', async () => {
     const { file, store } = await ingestUnderWay('kq');
+    // A few batches committed, so that the restart has something to resume after.
+    await waitFor(async () => indexRows(platform.dataDir, store.id) ?? 0, (n) => n >= 2 * WORKER_BATCH, 30_000, 'kq: batches committed');
     const callsAtCrash = await slowCalls('kq');
     const pid = worker.current!.child.pid;
     await worker.crash();
+    // The worker is dead: its calls so far and the chunks the index holds are final until the restart.
+    const callsBeforeRestart = (await slowInputs('kq')).length;
+    const committedAtCrash = indexRows(platform.dataDir, store.id);
     expect((await client.vectorStores.files.retrieve(file.id, { vector_store_id: store.id })).status).toBe('in_progress');
     await worker.restart();
     expect(worker.current!.child.pid).not.toBe(pid);
@@ -92,7 +97,11 @@ describe.skipIf(!run)('ingest worker process under faults (distributed)', () => 
     expect(got).toEqual(clean.chunks);
     expect(done.usage_bytes).toBe(clean.file.usage_bytes);
     expect(indexRows(platform.dataDir, store.id) ?? got.length).toBe(got.length);
-    figures.push({ case: 'kill -9 worker', chunks: got.length, callsAtCrash, callsTotal: await slowCalls('kq'), toTerminalMs });
+    // Resumed, not redone: after the restart only the chunks not yet committed went to the model.
+    if (committedAtCrash === undefined) throw new Error('the index file has no store column: the resume point cannot be checked');
+    expect(committedAtCrash).toBeGreaterThanOrEqual(2 * WORKER_BATCH);
+    const resumedAt = expectResumed((await slowInputs('kq')).slice(callsBeforeRestart), clean.chunks, committedAtCrash);
+    figures.push({ case: 'kill -9 worker', chunks: got.length, callsAtCrash, callsBeforeRestart, committedAtCrash, resumedAt, callsTotal: await slowCalls('kq'), toTerminalMs });
   }, 240_000);
 
   it('RabbitMQ cut under the worker mid-file, then restored: the same process resumes and completes the file once', async () => {

@@ -25,6 +25,35 @@ export async function slowCalls(tag: string): Promise<number> {
   }).length;
 }
 
+/** The inputs of every ingestion call to the slow embedding model (of a tagged file, or all of them), in the order the mock got them. */
+export async function slowInputs(tag?: string): Promise<string[][]> {
+  const calls = await mock.requests('/v1/embeddings');
+  return calls
+    .filter((r) => r.body?.model === 'mock-embed-words-slow')
+    .map((r) => (Array.isArray(r.body?.input) ? (r.body.input as string[]) : [String(r.body?.input)]))
+    .filter((input) => (tag === undefined || JSON.stringify(input).includes(`${tag}1`)) && !JSON.stringify(input).includes(QUERY_MARK));
+}
+
+/** Chunks per embeddings call (and per commit) of the ingest worker. */
+export const WORKER_BATCH = 64;
+
+/**
+ * A resumed ingestion: the calls made after the restart embedded exactly the clean run's chunks from
+ * some point on, each once, and that point is the crashed run's checkpoint: never past what the
+ * index held at the crash (`committed`), at most one batch behind it (committed but not yet
+ * checkpointed). Answers that point.
+ */
+export function expectResumed(afterRestart: string[][], clean: string[], committed: number): number {
+  const embedded = afterRestart.flat();
+  const resumedAt = clean.length - embedded.length;
+  // Calls in flight complete out of order: compare as multisets (texts of a repetitive file may repeat).
+  expect([...embedded].sort()).toEqual(clean.slice(resumedAt).sort());
+  expect(resumedAt).toBeLessThanOrEqual(committed);
+  expect(resumedAt).toBeGreaterThanOrEqual(committed - WORKER_BATCH);
+  expect(resumedAt % WORKER_BATCH).toBe(0);
+  return resumedAt;
+}
+
 /** Every chunk of a file through the content endpoint, page by page. */
 export async function chunksOf(baseURL: string, storeId: string, fileId: string): Promise<string[]> {
   const texts: string[] = [];

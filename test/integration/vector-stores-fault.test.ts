@@ -2,7 +2,7 @@ import OpenAI, { APIError, toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFaultPlatform, type FaultPlatform } from '../support/fault-harness.js';
 import { FAULT_ENV, faultModes, mock, sleep, waitFor } from '../support/fault-support.js';
-import { chunksOf, contentPage, indexRows, QUERY_MARK, slowCalls, status, STATIC, textOf } from './vector-stores-fault-support.js';
+import { chunksOf, contentPage, expectResumed, indexRows, QUERY_MARK, slowCalls, slowInputs, status, STATIC, textOf, WORKER_BATCH } from './vector-stores-fault-support.js';
 
 /**
  * kill -9 of the process running the ingest worker in the middle of a file (embedded: the one
@@ -40,7 +40,11 @@ describe.each(modes)('ingest worker killed mid-file (%s)', (mode) => {
     await client.vectorStores.files.create(store.id, { file_id: file.id, chunking_strategy: STATIC });
     // Mid-file: a few batches embedded (and written), many to go.
     await waitFor(slowCalls, (n) => n >= before + 4, 30_000, 'ingestion under way');
+    // And a few batches committed, so that the restart has something to resume after.
+    await waitFor(async () => indexRows(platform.dataDir, store.id) ?? 0, (n) => n >= 2 * WORKER_BATCH, 30_000, 'batches committed');
     await platform.crash();
+    const callsBeforeRestart = (await slowInputs()).length;
+    const committedAtCrash = indexRows(platform.dataDir, store.id);
     await platform.restart();
     const done = await waitFor(
       () => client.vectorStores.files.retrieve(file.id, { vector_store_id: store.id }),
@@ -56,9 +60,16 @@ describe.each(modes)('ingest worker killed mid-file (%s)', (mode) => {
     const reference = await client.vectorStores.create({ embedding_model: 'mock-embed-words' } as OpenAI.VectorStoreCreateParams);
     const clean = await client.vectorStores.files.createAndPoll(reference.id, { file_id: file.id, chunking_strategy: STATIC }, { pollIntervalMs: 200 });
     expect(clean.status).toBe('completed');
-    expect(crashed).toEqual(await chunksOf(platform.baseURL, reference.id, file.id));
+    const cleanChunks = await chunksOf(platform.baseURL, reference.id, file.id);
+    expect(crashed).toEqual(cleanChunks);
     expect(done.usage_bytes).toBe(clean.usage_bytes);
     expect(crashed.length).toBeGreaterThan(1000);
+    // Resumed, not redone: after the restart only the chunks not yet committed went to the model.
+    if (committedAtCrash === undefined) throw new Error('the index file has no store column: the resume point cannot be checked');
+    expect(committedAtCrash).toBeGreaterThanOrEqual(2 * WORKER_BATCH);
+    expect(committedAtCrash).toBeLessThan(crashed.length / 2);
+    const resumedAt = expectResumed((await slowInputs()).slice(callsBeforeRestart), cleanChunks, committedAtCrash);
+    console.log(`vector-stores-fault (${mode}): crashed with ${committedAtCrash} of ${crashed.length} chunks committed, resumed at chunk ${resumedAt}`);
   }, 180_000);
 
   for (const [what, tag] of [['the attachment', 'ed'], ['the whole store', 'es']] as const) {

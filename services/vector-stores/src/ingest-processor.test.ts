@@ -46,6 +46,41 @@ describe('IngestProcessor', () => {
     expect((await f.manager.getFile(a, store.id, 'file-long')).status).toBe('completed');
   });
 
+  it('a job that died mid-file resumes after its last committed batch, with the chunks of a clean run', async () => {
+    const store = await f.manager.create(a, {});
+    await f.manager.attach(a, store.id, { file_id: 'file-long', chunking_strategy: STATIC });
+    const job = f.published.shift()!;
+    // The first attempt dies (its signal aborts, as when the worker loses the job) as its 6th batch reaches the model.
+    const dying = new AbortController();
+    const embeddings = f.processor['deps'].inference.embeddings.bind(f.processor['deps'].inference);
+    let calls = 0;
+    f.processor['deps'].inference.embeddings = (async (body: never, opts: never) => {
+      if (++calls === 6) dying.abort(new Error('worker died'));
+      return embeddings(body, opts);
+    }) as typeof embeddings;
+    await errorOf(f.processor.run(job, { ...f.jobCtx(1), signal: dying.signal }));
+    const committed = chunksOf(store.id).map((c) => c.chunkIndex).sort((x, y) => x - y);
+    const row = await f.files.getAttachment(store.id, 'file-long', job.attach_id);
+    expect(row?.status).toBe('in_progress');
+    // The checkpoint is a prefix of what the index holds, never ahead of it.
+    expect(row!.ingested_chunks).toBeGreaterThan(0);
+    expect(committed.slice(0, row!.ingested_chunks)).toEqual([...Array(row!.ingested_chunks).keys()]);
+
+    f.embedCalls.length = 0;
+    await f.processor.run(job, f.jobCtx(2));
+    // Only the chunks after the checkpoint went to the model again, each once.
+    const expected: string[] = [];
+    for await (const c of chunkText([LONG], { maxTokens: 100, overlapTokens: 20 })) expected.push(c.text);
+    expect(f.embedCalls.flat()).toEqual(expected.slice(row!.ingested_chunks));
+    const got = chunksOf(store.id).sort((x, y) => x.chunkIndex - y.chunkIndex);
+    expect(got.map((c) => c.text)).toEqual(expected);
+    expect((await f.manager.getFile(a, store.id, 'file-long')).status).toBe('completed');
+    // A re-attach starts over: its checkpoint is 0 again.
+    await f.manager.attach(a, store.id, { file_id: 'file-long', chunking_strategy: STATIC });
+    const again = f.published.shift()!;
+    expect((await f.files.getAttachment(store.id, 'file-long', again.attach_id))?.ingested_chunks).toBe(0);
+  });
+
   it('retries a failing file, then ends it failed (server_error) on the last attempt and throws for the dead letters', async () => {
     f.fakeFiles.add('proj_a', 'file-poison', 'poison.txt', 'x', new Error('storage exploded'));
     const store = await f.manager.create(a, {});

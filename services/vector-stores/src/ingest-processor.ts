@@ -1,6 +1,6 @@
 import { ApiError, type ClientCallOptions, type FileContent, type FileObject, type InferenceClient, type JobContext, type Logger } from '@rgw/shared';
 import type { ChunkRecord, VectorIndex } from './index/vector-index.js';
-import { chunkText, embedChunks, extractText, type TextChunk } from './ingest/index.js';
+import { chunkText, embedChunks, extractText, type ChunkOptions, type TextChunk } from './ingest/index.js';
 import type { FileDeletedEvent, IngestJob } from './ingest-topics.js';
 import { embedTexts } from './query-embedder.js';
 import type { FileRecord, IngestErrorCode, VectorStoreFileStore } from './vector-store-file-store.js';
@@ -21,6 +21,8 @@ export interface ProcessorDeps {
   log: Logger;
   /** Chunks per embeddings call (and per index upsert). */
   batchSize?: number;
+  /** Cuts text into chunks (ChunkThreads: on a thread of its own); by default chunkText on this thread. */
+  chunker?: { chunk(segments: AsyncIterable<string>, opts: ChunkOptions): AsyncIterable<TextChunk> };
 }
 
 /** Why a job stopped early: its attachment is gone, replaced or cancelled. */
@@ -77,7 +79,13 @@ export class IngestProcessor {
     const model = store.embedding_model;
     const segments = extractText({ filename: meta.filename ?? row.filename, contentType: content.contentType, body: content.body });
     const { max_chunk_size_tokens: maxTokens, chunk_overlap_tokens: overlapTokens } = row.chunking_strategy.static;
-    const chunks = chunkText(segments, { maxTokens, overlapTokens });
+    // A redelivered job (the worker died, the broker went away) resumes after the chunks its earlier
+    // attempts committed: the chunker is deterministic, so the chunks before the checkpoint are the
+    // ones already stored and only the rest is embedded again.
+    const resumeFrom = row.ingested_chunks ?? 0;
+    if (resumeFrom > 0) this.deps.log.info({ file_id: job.file_id, vector_store_id: job.vector_store_id, resume_from: resumeFrom }, 'ingest resumes after its checkpoint');
+    const chunkOpts = { maxTokens, overlapTokens };
+    const chunks = skipBefore(this.deps.chunker ? this.deps.chunker.chunk(segments, chunkOpts) : chunkText(segments, chunkOpts), resumeFrom);
     const batchSize = this.deps.batchSize ?? 64;
     const batches = model
       ? embeddedBatches(chunks, (texts, signal) => embedTexts(this.deps.inference, model, texts, { signal }), {
@@ -107,17 +115,13 @@ export class IngestProcessor {
       }
       await index.upsert(records);
       await ctx.heartbeat();
-      // Written first, checked after: a delete that raced this batch is seen here and cleaned up.
-      await this.stillWanted(job);
+      // Committed first, checkpointed after (the checkpoint never runs ahead of the index). The same
+      // statement checks the attachment is still wanted: a delete that raced this batch is seen here
+      // and cleaned up.
+      if (!(await this.deps.files.checkpoint(job.vector_store_id, job.file_id, job.attach_id, batch[batch.length - 1]!.index + 1))) throw new Superseded();
     }
     const usage = await index.fileUsage(job.vector_store_id, job.file_id);
     if (!(await this.deps.files.finish(job.vector_store_id, job.file_id, job.attach_id, { status: 'completed', usage_bytes: usage.bytes }))) throw new Superseded();
-  }
-
-  /** Throws Superseded when the attachment is gone, replaced or no longer in progress (cancelled). */
-  private async stillWanted(job: IngestJob): Promise<void> {
-    const row = await this.deps.files.getAttachment(job.vector_store_id, job.file_id, job.attach_id);
-    if (!row || row.status !== 'in_progress') throw new Superseded();
   }
 
   /** Removes what this job wrote unless a newer attachment of the same file now owns those chunk ids. */
@@ -139,6 +143,11 @@ type Chunk = TextChunk & { embedding?: Float32Array };
 /** Chunks with their vectors, embedded in batches (several calls in flight, retried on 429/5xx). */
 async function* embeddedBatches(chunks: AsyncIterable<TextChunk>, embed: Parameters<typeof embedChunks>[1], opts: Parameters<typeof embedChunks>[2]): AsyncIterable<Chunk[]> {
   for await (const batch of embedChunks(chunks, embed, opts)) yield batch.map((b) => ({ ...b.chunk, embedding: b.embedding }));
+}
+
+/** The chunks from index `from` on (a resumed job's remaining chunks). */
+async function* skipBefore(chunks: AsyncIterable<TextChunk>, from: number): AsyncIterable<TextChunk> {
+  for await (const chunk of chunks) if (chunk.index >= from) yield chunk;
 }
 
 /** Without an embedding model the chunks are stored for keyword search only, in the same batches. */

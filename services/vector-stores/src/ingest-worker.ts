@@ -1,4 +1,5 @@
 import { FilesClient, instrumentIngest, migrate, type Platform, type ServiceInstance } from '@rgw/shared';
+import { ChunkThreads } from './ingest/index.js';
 import { IngestProcessor, type FileSource } from './ingest-processor.js';
 import { FILE_DELETED_TOPIC, INGEST_MAX_ATTEMPTS, INGEST_TOPIC, defineIngestTopics, type FileDeletedEvent, type IngestJob } from './ingest-topics.js';
 import { acquireVectorIndex } from './vector-index-factory.js';
@@ -23,10 +24,14 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
   await migrate(platform.database, 'vector-stores', VECTOR_STORE_MIGRATIONS);
   defineIngestTopics(platform.queue);
   let lease: Awaited<ReturnType<typeof acquireVectorIndex>> | undefined;
+  // Tokenizing on its own thread(s), beside the main thread's JSON, upserts and queue (INGEST_CHUNK_THREADS).
+  const chunker = new ChunkThreads(undefined, (err) => log.warn({ err: err.message }, 'no chunker thread: files are chunked on the main thread'));
   return {
     name: 'ingest-worker',
     start: async () => {
       lease = await acquireVectorIndex(platform);
+      // Started now, not awaited: files that come before the threads are up are chunked on this thread.
+      void chunker.ready();
       const processor = new IngestProcessor(instrumentIngest({
         stores: new VectorStoreStore(platform.database),
         files: new VectorStoreFileStore(platform.database),
@@ -34,6 +39,7 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
         fileSource: opts.fileSource ?? new FilesClient({ baseUrl: platform.gatewayUrl, internalToken: () => platform.config.internalToken }),
         inference: platform.inference,
         log,
+        chunker,
       }));
       const concurrency = opts.concurrency ?? (Number(process.env.INGEST_CONCURRENCY) || 2);
       await platform.queue.consume<IngestJob>(INGEST_TOPIC, (job, ctx) =>
@@ -43,6 +49,7 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
       log.info({ index: lease.index.kind, concurrency }, 'ingest worker consuming');
     },
     close: async () => {
+      await chunker.close();
       await lease?.release();
     },
   };

@@ -20,6 +20,11 @@ export interface FileRecord {
   attributes: Attributes;
   batch_id: string | null;
   created_at: number;
+  /**
+   * The worker's checkpoint: chunks 0..n−1 of this attachment are committed to the index. A
+   * redelivered job resumes after them instead of embedding them again; 0 on every (re-)attach.
+   */
+  ingested_chunks?: number;
 }
 
 export interface BatchRecord {
@@ -29,7 +34,7 @@ export interface BatchRecord {
   created_at: number;
 }
 
-const FILE_COLUMNS = ['vector_store_id', 'file_id', 'attach_id', 'filename', 'status', 'last_error', 'usage_bytes', 'chunking_strategy', 'attributes', 'batch_id', 'created_at'] as const;
+const FILE_COLUMNS = ['vector_store_id', 'file_id', 'attach_id', 'filename', 'status', 'last_error', 'usage_bytes', 'chunking_strategy', 'attributes', 'batch_id', 'created_at', 'ingested_chunks'] as const;
 
 /**
  * The files of vector stores and their batches in SQL. Methods taking `project` act within it; the
@@ -47,7 +52,8 @@ export class VectorStoreFileStore {
     await this.db.transaction().execute(async (trx) => {
       if (batch) await trx.insertInto('vector_store_file_batches').values({ project_id: project, ...batch, cancelled: batch.cancelled ? 1 : 0 }).execute();
       for (const r of records) {
-        const values: Record<string, unknown> = { project_id: project, ...toRow(r) };
+        // A re-attach starts over: its checkpoint goes back to 0 with the new attach_id.
+        const values: Record<string, unknown> = { project_id: project, ...toRow(r), ingested_chunks: 0 };
         const { vector_store_id: _v, file_id: _f, project_id: _p, ...update } = values;
         await trx
           .insertInto('vector_store_files')
@@ -117,6 +123,23 @@ export class VectorStoreFileStore {
       await trx.deleteFrom('vector_store_files').where('project_id', '=', project).where('file_id', '=', fileId).execute();
       return rows.map((r) => r.vector_store_id as string);
     });
+  }
+
+  /**
+   * Records that chunks 0..committed−1 of the attachment are in the index, called after each batch
+   * is committed (so it never runs ahead of the index). false when the attachment was deleted,
+   * re-attached or cancelled meanwhile: the same statement is the worker's "still wanted?" check.
+   */
+  async checkpoint(storeId: string, fileId: string, attachId: string, committed: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('vector_store_files')
+      .set({ ingested_chunks: committed })
+      .where('vector_store_id', '=', storeId)
+      .where('file_id', '=', fileId)
+      .where('attach_id', '=', attachId)
+      .where('status', '=', 'in_progress')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Ends an attachment still in progress; false when it was deleted, re-attached or cancelled meanwhile. */
@@ -193,5 +216,6 @@ function toRecord(row: Record<string, unknown>): FileRecord {
     attributes: JSON.parse(row.attributes as string) as Attributes,
     batch_id: (row.batch_id as string | null) ?? null,
     created_at: Number(row.created_at),
+    ingested_chunks: Number(row.ingested_chunks ?? 0),
   };
 }

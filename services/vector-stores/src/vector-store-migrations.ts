@@ -52,4 +52,10 @@ export const VECTOR_STORE_MIGRATIONS: Record<string, PortableMigration> = {
         .execute();
     },
   }),
+  // The ingest worker's checkpoint (chunks committed so far), so a redelivered job resumes mid-file.
+  '002_ingest_checkpoint': () => ({
+    async up(db) {
+      await db.schema.alterTable('vector_store_files').addColumn('ingested_chunks', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  }),
 };

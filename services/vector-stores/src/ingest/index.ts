@@ -12,3 +12,4 @@ export type { ByteSource } from './byte-stream.js';
 export { declaredKind, type FileKind } from './file-type.js';
 export { chunkText, type ChunkOptions, type TextChunk } from './chunk-tokens.js';
 export * from './embed-batches.js';
+export { ChunkThreads } from './chunk-thread.js';
