@@ -8,7 +8,8 @@ import { REPO_ROOT } from './launcher.js';
 // The deployment files cannot be run here (no Docker engine, no cluster), so this keeps them listing
 // exactly the services of the manifest, each with the environment it needs.
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
-const BACKING = ['postgres', 'redis', 'rabbitmq'];
+// Not our processes: the backing services, and Envoy of the extproc profile.
+const BACKING = ['postgres', 'redis', 'rabbitmq', 'envoy'];
 const names = SERVICE_MANIFEST.map((s) => s.name);
 
 describe('docker-compose.yml', () => {
