@@ -14,6 +14,7 @@ import { filesSection } from './files-section.js';
 import { ingestSection } from './ingest-section.js';
 import { fileSearchSection } from './file-search-section.js';
 import { vectorIndexSection } from './vector-index-section.js';
+import { extprocSection } from './extproc-section.js';
 
 // The gateway's added cost over calling the model server directly; see bench/README.md.
 
@@ -76,6 +77,7 @@ async function main() {
   if (SETTINGS.only.includes('6') || !process.env.BENCH_ONLY) await filesSection(env, print);
   if (SETTINGS.only.includes('8') || !process.env.BENCH_ONLY) await ingestSection(env, print, prof('ingest-gateway'));
   if (SETTINGS.only.includes('9') || !process.env.BENCH_ONLY) await fileSearchSection(mock, env, print);
+  if (SETTINGS.only.includes('10') || !process.env.BENCH_ONLY) await extprocSection(env, print);
   // Everything but the mock goes before distributed mode starts: spare CPU is scarce on a small machine.
   while (cleanup.length > 1) await cleanup.pop()!();
   if (SETTINGS.cpuProf) console.log(`\nCPU profiles (main thread = *.0.001.cpuprofile) in ${profDir}; summarise with bench/profile-summary.ts`);

@@ -43,6 +43,7 @@ import { introspectionRouteDescriptors } from './routes/introspection-routes.js'
 import { modelsRoutes } from './routes/models-routes.js';
 import { serviceProxy } from './service-proxy.js';
 import { corsPolicy } from './cors.js';
+import { startExtProc, type ExtProcServer } from './extproc/index.js';
 import { checkFactories, SERVICE_FACTORIES } from './service-registry.js';
 
 export interface Gateway {
@@ -227,6 +228,26 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
 
   const server = await listen(handler, config.port, host, config);
   url = server.url;
+  // ExtProc mode (EXTPROC_PORT): Envoy's external processor, answering through the listener above.
+  let extproc: ExtProcServer | undefined;
+  if (config.extproc) {
+    extproc = await startExtProc({
+      config: config.extproc,
+      host,
+      target: url,
+      logger,
+      // Body routing sends inference past our listener: the key, limits and model access are checked here.
+      authorize: async (headers, model) => {
+        const req = { headers } as IncomingMessage;
+        const { principal, internal } = await gate.authenticate(req);
+        if (!internal) await gate.admit({ principal, estimate: estimateTokens(req) });
+        gate.checkModel(principal, model);
+      },
+    }).catch(async (err) => {
+      await server.close(0);
+      throw err;
+    });
+  }
   for (const instance of instances) await instance.start?.();
   await gate.start();
   if (!keysRequired) {
@@ -251,6 +272,7 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     close: () =>
       (closing ??= (async () => {
         draining = true;
+        await extproc?.close(config.shutdownTimeoutMs);
         await server.close(config.shutdownTimeoutMs);
         for (const instance of instances) await instance.close?.().catch((err) => logger.error({ err }, 'service close failed'));
         await gate.close().catch((err) => logger.error({ err }, 'usage flush failed'));

@@ -122,6 +122,19 @@ export interface Config {
    * gateway from, or `*` for any; empty (default) sends no CORS headers, so browsers refuse cross-origin calls.
    */
   corsAllowedOrigins: string[];
+  /** EXTPROC_PORT and friends: the Envoy external processor beside the HTTP listener; unset = off. */
+  extproc?: ExtProcConfig;
+}
+
+export interface ExtProcConfig {
+  /** EXTPROC_PORT: the gRPC port of envoy.service.ext_proc.v3.ExternalProcessor. */
+  port: number;
+  /** EXTPROC_BUFFER_LIMIT: bodies declared larger (and every multipart upload) go to the HTTP listener unbuffered; match Envoy's buffer limit. */
+  bufferLimitBytes: number;
+  /** EXTPROC_BODY_ROUTING=1: chat completions and embeddings continue to Envoy's own upstream, routed on the model header. */
+  bodyRouting: boolean;
+  /** EXTPROC_MODEL_HEADER: the header the model is copied into for body routing (default x-gateway-model-name). */
+  modelHeader: string;
 }
 
 /** Whether callers must present an API key (any key, or the admin key that manages them, is configured). */
@@ -250,5 +263,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepAliveTimeoutMs: intFromEnv(env, 'KEEP_ALIVE_TIMEOUT_MS') ?? 65_000,
     proxyTimeoutMs: intFromEnv(env, 'PROXY_TIMEOUT_MS') ?? 300_000,
     upstreamMaxBodyBytes: parseSize(env.UPSTREAM_MAX_BODY ?? '64mb'),
+    extproc: extprocFromEnv(env),
+  };
+}
+
+function extprocFromEnv(env: NodeJS.ProcessEnv): ExtProcConfig | undefined {
+  const port = intFromEnv(env, 'EXTPROC_PORT');
+  if (port === undefined) return undefined;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`EXTPROC_PORT must be a port number, got '${env.EXTPROC_PORT}'`);
+  const routing = (env.EXTPROC_BODY_ROUTING ?? '').toLowerCase();
+  if (routing && !['1', '0', 'true', 'false', 'on', 'off'].includes(routing)) throw new Error(`EXTPROC_BODY_ROUTING must be on or off, got '${env.EXTPROC_BODY_ROUTING}'`);
+  return {
+    port,
+    // Envoy's default per-connection buffer limit: a body it cannot buffer it refuses with its own 413.
+    bufferLimitBytes: parseSize(env.EXTPROC_BUFFER_LIMIT ?? '1mb'),
+    bodyRouting: ['1', 'true', 'on'].includes(routing),
+    modelHeader: (env.EXTPROC_MODEL_HEADER || 'x-gateway-model-name').toLowerCase(),
   };
 }

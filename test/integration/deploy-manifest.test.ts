@@ -9,7 +9,7 @@ import { CHART_VALUES, renderChart, type K8sObject } from './deploy-support.js';
 // The deployment files cannot run here (no Docker engine, no cluster), so this keeps them listing
 // exactly the services of the manifest, each with the settings it needs to run distributed.
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
-const BACKING = ['postgres', 'redis', 'rabbitmq', 'minio', 'qdrant'];
+const BACKING = ['postgres', 'redis', 'rabbitmq', 'minio', 'qdrant', 'envoy'];
 const names = SERVICE_MANIFEST.map((s) => s.name);
 const apiServices = SERVICE_MANIFEST.filter((s) => s.role === 'api');
 

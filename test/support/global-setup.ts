@@ -72,7 +72,7 @@ export default async function setup(project: TestProject) {
     throw err;
   }
   console.log(`integration suite runs against: ${running.map((p) => `${p.mode} (${p.origin})`).join(', ')}; logs in ${logDir}`);
-  project.provide('platforms', running.map(({ mode, origin, baseURL, services }) => ({ mode, origin, baseURL, services })));
+  project.provide('platforms', running.map(({ mode, origin, baseURL, services, extproc }) => ({ mode, origin, baseURL, services, extproc })));
   project.provide('mockOrigin', mock.origin);
   return stopAll;
 }

@@ -6,7 +6,7 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freshPostgres, TEST_PG_URL } from './postgres.js';
-import { startDistributedTopology, startEmbeddedGateway } from '../../scripts/launcher.js';
+import { freePort, startDistributedTopology, startEmbeddedGateway } from '../../scripts/launcher.js';
 import type { ManagedProcess } from './process-harness.js';
 
 export type Mode = 'embedded' | 'distributed';
@@ -20,6 +20,8 @@ export interface PlatformInfo {
   baseURL: string;
   /** Distributed: each service process's own origin by name (to show a call straight to it is refused). */
   services?: Record<string, string>;
+  /** The gateway's Envoy external processor (gRPC), host:port (EXTPROC_PORT). */
+  extproc?: string;
 }
 
 export interface RunningPlatform extends PlatformInfo {
@@ -34,11 +36,13 @@ export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@12
 /** The embedded platform exactly as `npm start` runs it: one process, SQLite in a fresh DATA_DIR. */
 export async function startEmbedded(env: Record<string, string>, logDir: string): Promise<RunningPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rgw-embedded-'));
-  const gateway = await startEmbeddedGateway('embedded-gateway', { ...env, DATA_DIR: dataDir }, { logDir });
+  const extprocPort = await freePort();
+  const gateway = await startEmbeddedGateway('embedded-gateway', { ...env, DATA_DIR: dataDir, EXTPROC_PORT: String(extprocPort) }, { logDir });
   return {
     mode: 'embedded',
     origin: gateway.url,
     baseURL: `${gateway.url}/v1`,
+    extproc: `127.0.0.1:${extprocPort}`,
     processes: [gateway],
     async stop() {
       await gateway.stop();
@@ -67,8 +71,11 @@ export async function startDistributed(env: Record<string, string>, logDir: stri
   const suffix = randomBytes(4).toString('hex');
   const database = await freshPostgres();
 
+  const extprocPort = await freePort();
   const shared = {
     ...env,
+    // Read by the gateway only (the services have no external processor).
+    EXTPROC_PORT: String(extprocPort),
     DATABASE_URL: database.url,
     REDIS_URL: TEST_REDIS_URL,
     AMQP_URL: TEST_AMQP_URL,
@@ -85,7 +92,7 @@ export async function startDistributed(env: Record<string, string>, logDir: stri
     // Every service of the manifest as its own process, the gateway proxying to each (scripts/launcher.ts).
     topology = await startDistributedTopology(shared, { logDir, namePrefix: 'distributed-' });
     const services = Object.fromEntries(topology.processes.filter((p) => p.url !== topology!.url).map((p) => [p.name.replace(/^distributed-/, ''), p.url]));
-    return { mode: 'distributed', origin: topology.url, baseURL: `${topology.url}/v1`, services, processes: topology.processes, stop };
+    return { mode: 'distributed', origin: topology.url, baseURL: `${topology.url}/v1`, services, extproc: `127.0.0.1:${extprocPort}`, processes: topology.processes, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;
