@@ -131,22 +131,19 @@ export class VectorStoreFileStore {
    * re-attached or cancelled meanwhile: the same statement is the worker's "still wanted?" check.
    */
   async checkpoint(storeId: string, fileId: string, attachId: string, committed: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('vector_store_files')
-      .set({ ingested_chunks: committed })
-      .where('vector_store_id', '=', storeId)
-      .where('file_id', '=', fileId)
-      .where('attach_id', '=', attachId)
-      .where('status', '=', 'in_progress')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return this.updateInProgress(storeId, fileId, attachId, { ingested_chunks: committed });
   }
 
   /** Ends an attachment still in progress; false when it was deleted, re-attached or cancelled meanwhile. */
   async finish(storeId: string, fileId: string, attachId: string, end: { status: 'completed' | 'failed'; usage_bytes?: number; last_error?: FileRecord['last_error'] }): Promise<boolean> {
+    return this.updateInProgress(storeId, fileId, attachId, { status: end.status, usage_bytes: end.usage_bytes ?? 0, last_error: end.last_error ? JSON.stringify(end.last_error) : null });
+  }
+
+  /** Updates one attachment only while that very attachment is still in progress; false otherwise. */
+  private async updateInProgress(storeId: string, fileId: string, attachId: string, values: { ingested_chunks?: number; status?: string; usage_bytes?: number; last_error?: string | null }): Promise<boolean> {
     const result = await this.db
       .updateTable('vector_store_files')
-      .set({ status: end.status, usage_bytes: end.usage_bytes ?? 0, last_error: end.last_error ? JSON.stringify(end.last_error) : null })
+      .set(values)
       .where('vector_store_id', '=', storeId)
       .where('file_id', '=', fileId)
       .where('attach_id', '=', attachId)
