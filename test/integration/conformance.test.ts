@@ -152,8 +152,11 @@ async function exerciseEveryEndpoint(client: OpenAI, llama: LlamaStackClient, ba
 
   // Files and uploads.
   const file = await client.files.create({ file: await toFile(Buffer.from('Rockets need engines to reach orbit.'), 'notes.txt'), purpose: 'assistants' });
+  // `evals` is an upload purpose the File object's enum leaves out (a listed deviation).
+  const evals = await client.files.create({ file: await toFile(Buffer.from('{"q":1}'), 'evals.jsonl'), purpose: 'evals' });
   await client.files.list();
   await client.files.retrieve(file.id);
+  await client.files.retrieve(evals.id);
   await (await client.files.content(file.id)).text();
   const upload = await client.uploads.create({ bytes: 5, filename: 'u.txt', mime_type: 'text/plain', purpose: 'assistants' });
   const part = await client.uploads.parts.create(upload.id, { data: await toFile(Buffer.from('hello'), 'part') });

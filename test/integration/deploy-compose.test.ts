@@ -55,7 +55,7 @@ describe('docker-compose.yml', { timeout: 120_000 }, () => {
     const res = await config(envFile('\nINTERNAL_TOKEN=0123456789abcdef\nAPI_KEYS=sk-test-1\n'));
     expect(res.code, res.stderr).toBe(0);
     const resolved = parse(res.stdout) as {
-      services: Record<string, { image?: string; build?: unknown; healthcheck?: { test: unknown }; depends_on?: Record<string, { condition: string }>; volumes?: unknown[]; environment?: Record<string, string> }>;
+      services: Record<string, { image?: string; build?: unknown; profiles?: string[]; healthcheck?: { test: unknown }; depends_on?: Record<string, { condition: string }>; volumes?: unknown[]; environment?: Record<string, string> }>;
       volumes: Record<string, unknown>;
     };
     const services = Object.entries(resolved.services);
@@ -64,7 +64,9 @@ describe('docker-compose.yml', { timeout: 120_000 }, () => {
       for (const [dep, d] of Object.entries(s.depends_on ?? {})) expect(d.condition, `${name} -> ${dep}`).toBe('service_healthy');
     }
     // One image built once: only the gateway builds it, every app container runs the same tag.
-    const apps = services.filter(([name]) => !(name in BACKING_STATE));
+    // Envoy (profile extproc) runs its own image and keeps no state.
+    expect(resolved.services.envoy).toMatchObject({ profiles: ['extproc'] });
+    const apps = services.filter(([name]) => !(name in BACKING_STATE) && name !== 'envoy');
     expect(apps.filter(([, s]) => s.build).map(([n]) => n)).toEqual(['gateway']);
     expect(new Set(apps.map(([, s]) => s.image)).size).toBe(1);
     expect(resolved.services.gateway!.environment!.INTERNAL_TOKEN).toBe('0123456789abcdef');
