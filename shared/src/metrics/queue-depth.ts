@@ -31,7 +31,7 @@ new Gauge({
 
 async function refresh(source: QueueDepthSource): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, SCRAPE_BUDGET_MS)));
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), SCRAPE_BUDGET_MS)));
   try {
     const depths = await Promise.race([source.depths(), timeout]);
     if (depths && sources.has(source)) last.set(source, depths);
