@@ -114,10 +114,47 @@ describe('the Helm chart', { timeout: 120_000 }, () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('passes helm lint --strict with ExtProc on', async () => {
+    const res = await run(helmBinary(), ['lint', '--strict', CHART, '-f', DISTRIBUTED, '--set', 'extproc.enabled=true,extproc.bodyRouting=true']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+  });
+
+  it('with ExtProc on, sets EXTPROC_* on the gateway alone and exposes its gRPC port on the gateway Service', async () => {
+    const set = ['extproc.enabled=true', 'extproc.port=9102', 'extproc.bufferLimit=2mb', 'extproc.bodyRouting=true'];
+    const objects = await renderChart([DISTRIBUTED], { set });
+    validateAll(objects);
+    const component = (o: K8sObject) => o.metadata.labels!['app.kubernetes.io/component'];
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      const [c] = d.spec.template.spec.containers;
+      const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      if (component(d) === 'gateway') {
+        expect(env).toMatchObject({ EXTPROC_PORT: '9102', EXTPROC_BUFFER_LIMIT: '2mb', EXTPROC_BODY_ROUTING: 'on', EXTPROC_MODEL_HEADER: 'x-gateway-model-name' });
+        expect(c.ports).toContainEqual({ name: 'grpc-extproc', containerPort: 9102, protocol: 'TCP' });
+      } else {
+        expect(Object.keys(env).filter((k) => k.startsWith('EXTPROC_')), component(d)).toEqual([]);
+        expect(c.ports.map((p: { name: string }) => p.name)).toEqual(['http']);
+      }
+    }
+    for (const svc of objects.filter((o) => o.kind === 'Service')) {
+      const grpc = svc.spec.ports.filter((p: { name: string }) => p.name === 'grpc-extproc');
+      if (component(svc) === 'gateway') expect(grpc).toEqual([{ name: 'grpc-extproc', port: 9102, targetPort: 'grpc-extproc', protocol: 'TCP', appProtocol: 'grpc' }]);
+      else expect(grpc).toEqual([]);
+    }
+  });
+
+  it('renders no ExtProc port or setting by default', async () => {
+    const objects = await renderChart([DISTRIBUTED]);
+    const text = JSON.stringify(objects);
+    expect(text).not.toContain('EXTPROC_');
+    expect(text).not.toContain('grpc-extproc');
+  });
+
   it('checks value types against values.schema.json', async () => {
     const error = await renderChart([DISTRIBUTED], { set: ['components.gateway.replicas=two'] }).then(() => '', (err: Error) => err.message);
     expect(error).toMatch(/replicas.*integer|integer.*replicas/s);
     const role = await renderChart([DISTRIBUTED], { set: ['components.gateway.role=frontend'] }).then(() => '', (err: Error) => err.message);
     expect(role).toContain('role');
+    const size = await renderChart([DISTRIBUTED], { set: ['extproc.enabled=true', 'extproc.bufferLimit=lots'] }).then(() => '', (err: Error) => err.message);
+    expect(size).toContain('bufferLimit');
   });
 });

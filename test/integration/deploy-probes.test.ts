@@ -44,6 +44,20 @@ describe.each(platforms)('probes and metrics ($mode)', (p) => {
     expect(after).toMatch(/rgw_process_cpu_seconds_total/);
   });
 
+  it('counts the tokens of the model calls a response makes, by model and project, in the responses process', async () => {
+    // Embedded, the responses service shares the gateway's process; distributed, it scrapes its own.
+    const origin = p.mode === 'distributed' ? p.services!.responses! : p.origin;
+    const tokens = (t: string, direction: string) => sample(t, 'rgw_model_tokens_total', { model: 'mock-model', direction }) ?? 0;
+    const before = await scrape(origin);
+    const response = await openai(p).responses.create({ model: 'mock-model', input: 'hello', store: false });
+    expect(response.usage!.input_tokens).toBeGreaterThan(0);
+    const after = await scrape(origin);
+    // At least this response's (other tests of the file may run model calls too, never concurrently).
+    expect(tokens(after, 'input') - tokens(before, 'input')).toBeGreaterThanOrEqual(response.usage!.input_tokens);
+    expect(tokens(after, 'output') - tokens(before, 'output')).toBeGreaterThanOrEqual(response.usage!.output_tokens);
+    expect(after).toMatch(/rgw_model_tokens_total\{[^}]*model="mock-model"[^}]*project="[^"]+"/);
+  });
+
   it('labels requests by route template, never by raw path', async () => {
     await openai(p).responses.retrieve('resp_doesnotexist').catch(() => {});
     const text = await scrape(p.origin);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
 import { ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { watchQueueDepth } from '../metrics/queue-depth.js';
 import { listDeadLetters, replayDeadLetters, ATTEMPT_HEADER, ERROR_HEADER, FAILED_AT_HEADER } from './amqp-dead-letters.js';
 import { AmqpTopology, Declarations } from './amqp-topology.js';
 import { JobRun, type Outcome } from './job-run.js';
@@ -51,14 +52,19 @@ export class AmqpQueue implements TopicQueue {
   private readonly running = new Set<Promise<void>>();
   private reconnecting?: Promise<void>;
   private closed = false;
+  private readonly unwatchDepth: () => void;
 
   private constructor(private readonly url: string, prefix: string, private readonly log: Logger, private readonly opts: AmqpQueueOptions) {
     this.names = new AmqpTopology(prefix);
+    this.unwatchDepth = watchQueueDepth(this);
   }
 
   static async connect(url: string, prefix: string, log: Logger, opts: AmqpQueueOptions = {}): Promise<AmqpQueue> {
     const queue = new AmqpQueue(url, prefix, log, opts);
-    await queue.open();
+    await queue.open().catch((err) => {
+      queue.unwatchDepth();
+      throw err;
+    });
     return queue;
   }
 
@@ -239,6 +245,35 @@ export class AmqpQueue implements TopicQueue {
     });
   }
 
+  /**
+   * Messages ready in the work queue of each topic this process knows (read by the depth gauge).
+   * A passive check of a queue nobody declared yet closes the channel (404): that topic has 0 waiting
+   * and the next one gets a fresh channel.
+   */
+  async depths(): Promise<Map<string, number>> {
+    const depths = new Map<string, number>();
+    const connection = this.connection;
+    if (!connection) throw new Error('not connected to RabbitMQ');
+    let ch: Channel | undefined;
+    try {
+      for (const topic of this.topics.names()) {
+        if (!ch) {
+          ch = await connection.createChannel();
+          ch.on('error', () => {});
+        }
+        try {
+          depths.set(topic, (await ch.checkQueue(this.names.work(topic))).messageCount);
+        } catch {
+          depths.set(topic, 0);
+          ch = undefined;
+        }
+      }
+    } finally {
+      await ch?.close().catch(() => {});
+    }
+    return depths;
+  }
+
   /** A short-lived channel for reading dead letters: closing it hands back whatever it still holds. */
   private async withChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
     if (!this.connection) throw new ServiceUnavailableError('The job queue (RabbitMQ) is not connected; try again shortly.', 'queue_unavailable');
@@ -266,6 +301,7 @@ export class AmqpQueue implements TopicQueue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unwatchDepth();
     for (const c of this.consumers) await c.channel.cancel(c.tag).catch(() => {});
     for (const c of this.consumers) c.runs.forEach((run) => run.abort('closing'));
     let timer: NodeJS.Timeout | undefined;

@@ -125,6 +125,17 @@ export class QueueJobStore {
     ).execute();
   }
 
+  /** Jobs waiting (ready now or for a retry) per topic, for the depth gauge: one grouped count. */
+  async readyCounts(): Promise<Map<string, number>> {
+    const rows = await this.database.db
+      .selectFrom('queue_jobs')
+      .select(['topic', (eb) => eb.fn.countAll().as('n')])
+      .where('state', '=', 'ready')
+      .groupBy('topic')
+      .execute();
+    return new Map(rows.map((r) => [r.topic as string, Number(r.n)]));
+  }
+
   async deadLetters(topic: string, limit: number): Promise<DeadLetter[]> {
     const rows = await this.database.db
       .selectFrom('queue_jobs')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.js';
+import { watchQueueDepth } from '../metrics/queue-depth.js';
 import type { Logger } from '../logging.js';
 import { QueueJobStore, type ClaimedJob } from './database-queue-store.js';
 import { JobRun, type Outcome } from './job-run.js';
@@ -35,9 +36,11 @@ export class DatabaseQueue implements TopicQueue {
   private readonly running = new Set<Running>();
   private readonly loops: Promise<void>[] = [];
   private closing = false;
+  private readonly unwatchDepth: () => void;
 
   private constructor(private readonly store: QueueJobStore, private readonly log: Logger, private readonly opts: Required<DatabaseQueueOptions>) {
     this.wake.setMaxListeners(0);
+    this.unwatchDepth = watchQueueDepth(this);
   }
 
   static async open(database: Database, log: Logger, opts: DatabaseQueueOptions = {}): Promise<DatabaseQueue> {
@@ -63,6 +66,14 @@ export class DatabaseQueue implements TopicQueue {
 
   async deadLetters(topic: string, opts: { limit?: number } = {}): Promise<DeadLetter[]> {
     return this.store.deadLetters(topic, opts.limit ?? DEFAULT_DEAD_LETTER_LIMIT);
+  }
+
+  /** Jobs waiting per topic, other processes' included (they share the table); read by the depth gauge. */
+  async depths(): Promise<Map<string, number>> {
+    const counts = await this.store.readyCounts();
+    // A drained topic reads 0 rather than vanishing from the scrape (no rows, no group).
+    for (const topic of this.topics.names()) if (!counts.has(topic)) counts.set(topic, 0);
+    return counts;
   }
 
   async replayDeadLetters(topic: string, ids?: string[]): Promise<number> {
@@ -152,6 +163,7 @@ export class DatabaseQueue implements TopicQueue {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.unwatchDepth();
     this.wake.emit('close');
     for (const r of this.running) r.run.abort('closing');
     let timer: NodeJS.Timeout | undefined;

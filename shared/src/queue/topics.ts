@@ -40,6 +40,11 @@ export class TopicRegistry {
     return topic;
   }
 
+  /** Every topic defined, explicitly or by first use. */
+  names(): string[] {
+    return [...this.topics.keys()];
+  }
+
   get(name: string): ResolvedTopic {
     return this.topics.get(name) ?? this.define(name, {});
   }

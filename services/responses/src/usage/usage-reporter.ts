@@ -1,4 +1,4 @@
-import { USAGE_TOPIC, defineUsageTopic, projectOf, type Logger, type Principal, type TopicQueue, type UsageEvent } from '@rgw/shared';
+import { USAGE_TOPIC, countTokens, defineUsageTopic, projectOf, type Logger, type Principal, type TopicQueue, type UsageEvent } from '@rgw/shared';
 import type { ResponseObject } from '../wire/response-types.js';
 
 /**
@@ -14,6 +14,7 @@ const GATHER_MS = 50;
  * tokens-per-minute limits): `requests: 1` per response (not per model call: a tool loop of several
  * calls is one request), its summed tokens, and the principal it ran for — on USAGE_TOPIC, the
  * responses of a short window summed into one event per project, key, model and day.
+ * Also counts the tokens in this process's `rgw_model_tokens_total`, by model and project.
  * Fire-and-forget: a queue that cannot take the event is logged, never the response's failure, and
  * never waited for.
  */
@@ -46,6 +47,9 @@ export class UsageReporter {
   report(response: ResponseObject, principal: Principal | undefined): void {
     try {
       const event = UsageReporter.eventOf(response, principal);
+      // The model calls of a response go straight to the model server, past the gateway's inference
+      // routes that count tokens: counted here, once per response (its usage sums a tool loop's calls).
+      countTokens(undefined, event.model, event, event.projectId);
       const key = `${event.projectId}\0${event.keyId ?? ''}\0${event.model}\0${Math.floor(event.at / 86_400_000)}`;
       const sum = this.pending.get(key);
       if (sum) {
