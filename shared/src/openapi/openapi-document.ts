@@ -84,7 +84,7 @@ function operation(route: AnyRoute, group: RouteGroup, opts: DocumentOptions, sc
   const body = bodySchemaOf(route);
   if (body) {
     const schema = markExtensions(toJsonSchema(body, 'input', `${cap(id)}Request`, schemas), opts.extensionFields?.[id]);
-    op.requestBody = { required: true, content: { 'application/json': { schema } } };
+    op.requestBody = { required: true, content: route.bodyPolicy === 'multipart' ? { 'multipart/form-data': formMedia(schema) } : { 'application/json': { schema } } };
   } else if (route.bodyPolicy === 'multipart') {
     op.requestBody = { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } };
   }
@@ -148,6 +148,14 @@ function markExtensions(schema: JsonSchema, fields: Readonly<Record<string, stri
     props[name] = { ...props[name], 'x-extension': reason };
   }
   return schema;
+}
+
+/** A form's media type: an object field travels as `name[key]=value` fields (OpenAPI's deepObject), as OpenAI's forms send it. */
+function formMedia(schema: JsonSchema): Record<string, unknown> {
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const objects = Object.keys(props).filter((name) => props[name]!.type === 'object');
+  if (!objects.length) return { schema };
+  return { schema, encoding: Object.fromEntries(objects.map((name) => [name, { style: 'deepObject', explode: true }])) };
 }
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
