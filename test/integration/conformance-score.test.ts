@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SPEC_GAPS, compareSpecs, percent, scoreChecks, type SpecCheck } from '@rgw/shared';
+import { EXTENSION_FIELDS, SPEC_GAPS, compareSpecs, fieldsNotInReference, percent, resolve, scoreChecks, type SpecCheck } from '@rgw/shared';
 import { OGX, OPENAI, OURS } from '../support/conformance.js';
 
 /**
@@ -28,6 +28,28 @@ describe('conformance score of the API description', () => {
   it('names no gap that is closed', () => {
     const open = checks.filter((c) => !c.ok);
     expect(SPEC_GAPS.filter((g) => !open.some((c) => g.match.test(c.id))).map((g) => g.match.source)).toEqual([]);
+  });
+
+  it('marks exactly the request fields OpenAI does not have as extensions', () => {
+    const listed = Object.entries(EXTENSION_FIELDS).flatMap(([operationId, fields]) => Object.keys(fields).map((field) => `${operationId} ${field}`));
+    const missing = fieldsNotInReference(OURS, OPENAI, { prefix: '/v1' }).map((f) => `${f.operationId} ${f.field}`);
+    // Each listed field is absent from OpenAI's schema, and every field absent from it is listed.
+    expect(listed.sort()).toEqual(missing.sort());
+    expect(listed.length).toBeGreaterThanOrEqual(4);
+    for (const [path, item] of Object.entries(OURS.paths)) {
+      for (const op of Object.values(item) as any[]) {
+        const fields = EXTENSION_FIELDS[op.operationId];
+        if (!fields) continue;
+        const props = resolve(OURS, op.requestBody.content['application/json'].schema).properties;
+        for (const [field, reason] of Object.entries(fields)) expect(props[field]['x-extension'], `${path} ${field}`).toBe(reason);
+      }
+    }
+  });
+
+  it('finds a field OpenAI does not have (the comparison can tell)', () => {
+    const extended = structuredClone(OURS) as typeof OURS;
+    (extended.paths['/v1/conversations']!.post as any).requestBody.content['application/json'].schema.properties.our_own = { type: 'string' };
+    expect(fieldsNotInReference(extended, OPENAI, { prefix: '/v1' })).toContainEqual({ operationId: 'createConversation', field: 'our_own' });
   });
 
   it('fails a check that is not met (the comparison can tell)', () => {

@@ -5,7 +5,7 @@ import { fileRouteDocs } from '@rgw/files';
 import { promptRouteDocs } from '@rgw/prompts';
 import { responsesRouteDocs } from '@rgw/responses';
 import { vectorStoreRouteDocs } from '@rgw/vector-stores';
-import { EXTENSION_FIELDS, buildOpenApiDocument, defineRoute, documentationOnly, toOpenApiPath, SERVICE_MANIFEST, STREAM_EVENTS, type AnyRoute, type OpenApiDocument, type RouteGroup } from '@rgw/shared';
+import { EXTENSION_FIELDS, OPENAI_EXAMPLES, buildOpenApiDocument, defineRoute, documentationOnly, toOpenApiPath, SERVICE_MANIFEST, STREAM_EVENTS, type AnyRoute, type OpenApiDocument, type RouteGroup } from '@rgw/shared';
 import { inferenceRouteDescriptors } from './inference-routes.js';
 import { introspectionRouteDescriptors, type Introspection, type RouteInfo } from './introspection-routes.js';
 import { modelsRouteDescriptors } from './models-routes.js';
@@ -63,6 +63,7 @@ export function apiDocument(): OpenApiDocument {
     streamEvents: STREAM_EVENTS,
     rawMediaTypes: { getOpenApiYaml: 'application/yaml' },
     extensionFields: EXTENSION_FIELDS,
+    examples: OPENAI_EXAMPLES,
   }));
 }
 

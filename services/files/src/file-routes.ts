@@ -2,7 +2,7 @@ import { defineRoute, documentationOnly, loadConfig, type AnyRoute } from '@rgw/
 import { expiryNow, type Clock } from './clock.js';
 import type { FileManager } from './file-manager.js';
 import { uploadRoutes } from './upload-routes.js';
-import { fileDeletedSchema, fileIdParamsSchema, fileListSchema, fileObjectSchema, listFilesQuerySchema } from './file-schema.js';
+import { createFileFormSchema, fileDeletedSchema, fileIdParamsSchema, fileListSchema, fileObjectSchema, listFilesQuerySchema } from './file-schema.js';
 
 /** Room for the form's boundaries and text fields around the file itself. */
 export const FORM_OVERHEAD_BYTES = 64 * 1024;
@@ -15,6 +15,7 @@ export function fileRoutes(manager: FileManager, clock: Clock, maxFileBytes: num
       path: '/v1/files',
       operationId: 'createFile',
       summary: 'Upload a file (multipart: file, purpose, expires_after); streamed into the object store.',
+      body: { schema: createFileFormSchema, checkedBy: 'handler' },
       bodyPolicy: 'multipart',
       bodyLimitBytes: maxFileBytes + FORM_OVERHEAD_BYTES,
       response: fileObjectSchema,

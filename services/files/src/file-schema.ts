@@ -59,6 +59,20 @@ export interface FileFormFields {
 
 export const FILE_FORM_FIELDS: readonly string[] = ['purpose', 'expires_after[anchor]', 'expires_after[seconds]'];
 
+/**
+ * POST /v1/files's form as the API description gives it (the streaming reader checks the fields
+ * itself, with the same purposes and limits): `expires_after` is sent as `expires_after[anchor]` and
+ * `expires_after[seconds]` (OpenAPI's deepObject form encoding).
+ */
+export const createFileFormSchema = z.strictObject({
+  file: z.file().describe('The file; streamed into the object store as it arrives.'),
+  purpose: purposeSchema,
+  expires_after: expiresAfterSchema.optional(),
+});
+
+/** POST /v1/uploads/{upload_id}/parts's form, for the API description (the reader checks it). */
+export const uploadPartFormSchema = z.strictObject({ data: z.file().describe('The bytes of this part.') });
+
 /** `purpose`, checked; a missing or unknown one is a 400 naming it. */
 export function parsePurpose(value: string | undefined): FilePurpose {
   if (value === undefined || value === '') throw new InvalidRequestError("Missing required parameter: 'purpose'.", 'purpose', 'missing_required_parameter');

@@ -1,7 +1,7 @@
 import { defineRoute, type AnyRoute } from '@rgw/shared';
 import { expiryNow, type Clock } from './clock.js';
 import { FORM_OVERHEAD_BYTES } from './file-routes.js';
-import { completeUploadSchema, createUploadSchema, uploadIdParamsSchema, uploadObjectSchema, uploadPartSchema } from './file-schema.js';
+import { completeUploadSchema, createUploadSchema, uploadIdParamsSchema, uploadObjectSchema, uploadPartFormSchema, uploadPartSchema } from './file-schema.js';
 import { MAX_PART_BYTES, type UploadManager } from './upload-manager.js';
 
 /** The /v1/uploads routes (OpenAI's Uploads API). */
@@ -23,6 +23,7 @@ export function uploadRoutes(manager: UploadManager, clock: Clock): AnyRoute[] {
       operationId: 'addUploadPart',
       summary: 'Add a part (multipart `data`, at most 64 MB); parts may arrive in parallel.',
       params: uploadIdParamsSchema,
+      body: { schema: uploadPartFormSchema, checkedBy: 'handler' },
       bodyPolicy: 'multipart',
       bodyLimitBytes: MAX_PART_BYTES + FORM_OVERHEAD_BYTES,
       response: uploadPartSchema,

@@ -39,7 +39,9 @@ function checkRoute(route: AnyRoute, seen: Set<string>): void {
   seen.add(key);
   if (!route.handler) throw new Error(`route ${key} has no handler`);
   if (pathParamNames(route.path).length && !route.params) throw new Error(`route ${key} has path params but no params schema`);
-  if (route.body && route.bodyPolicy !== 'json') throw new Error(`route ${key} declares a body schema but its body policy is '${route.bodyPolicy}'`);
+  // A multipart form is read by its handler: its schema (checkedBy 'handler') only describes the fields.
+  const describedForm = route.bodyPolicy === 'multipart' && !!route.body && 'checkedBy' in route.body;
+  if (route.body && route.bodyPolicy !== 'json' && !describedForm) throw new Error(`route ${key} declares a body schema but its body policy is '${route.bodyPolicy}'`);
 }
 
 async function runRoute(route: AnyRoute, req: Request, res: Response, opts: RouterOptions): Promise<void> {

@@ -5,3 +5,5 @@ export * from './openapi-document.js';
 export * from './stream-events.js';
 export * from './spec-comparison.js';
 export * from './openai-deviations.js';
+export * from './reference-examples.js';
+export * from './openai-examples.js';

@@ -63,4 +63,14 @@ describe('buildOpenApiDocument', () => {
     const withBody = defineRoute({ method: 'post', path: '/v1/b', operationId: 'b', summary: 'Bbbb.', body: z.object({ a: z.string() }), bodyPolicy: 'json' });
     expect(() => buildOpenApiDocument({ ...opts, groups: group([withBody]), extensionFields: { b: { nope: 'x' } } })).toThrow(/not a property/);
   });
+
+  it('describes a multipart form from its documented schema, an object field as deepObject fields', () => {
+    const form = z.strictObject({ file: z.file(), purpose: z.enum(['a', 'b']), expires_after: z.object({ seconds: z.number().int().max(9) }).optional() });
+    const route = defineRoute({ method: 'post', path: '/v1/up', operationId: 'up', summary: 'Up.', body: { schema: form, checkedBy: 'handler' }, bodyPolicy: 'multipart' });
+    const media = (buildOpenApiDocument({ ...opts, groups: group([route]) }).paths['/v1/up']!.post as any).requestBody.content['multipart/form-data'];
+    expect(media.schema.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(media.schema.properties.purpose.enum).toEqual(['a', 'b']);
+    expect(media.schema.required).toEqual(['file', 'purpose']);
+    expect(media.encoding).toEqual({ expires_after: { style: 'deepObject', explode: true } });
+  });
 });

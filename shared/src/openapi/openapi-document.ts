@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { bodySchemaOf, pathParamNames, toOpenApiPath, type AnyRoute } from '../http/route-descriptor.js';
 import { errorEnvelopeSchema } from './error-envelope.js';
+import { applyExamples, type OperationExamples } from './reference-examples.js';
 import { objectProperties, toJsonSchema, type JsonSchema, type SchemaComponents } from './json-schema.js';
 
 /** The routes one service (or the gateway itself) serves, under one tag of the document. */
@@ -23,6 +24,8 @@ export interface DocumentOptions {
   rawMediaTypes?: Readonly<Record<string, string>>;
   /** Request body fields that are ours, not OpenAI's, by operationId: each is marked `x-extension` with its reason. */
   extensionFields?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Request and success body examples, by operationId (OpenAI's, see reference-examples.ts). */
+  examples?: Readonly<Record<string, OperationExamples>>;
 }
 
 export type OpenApiDocument = {
@@ -56,7 +59,7 @@ export function buildOpenApiDocument(opts: DocumentOptions): OpenApiDocument {
       item[route.method] = operation(route, group, opts, schemas);
     }
   }
-  return {
+  const doc: OpenApiDocument = {
     openapi: '3.1.0',
     info: { title: opts.title, version: opts.version, description: opts.description, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
     servers: [{ url: '/', description: 'This server' }],
@@ -73,6 +76,7 @@ export function buildOpenApiDocument(opts: DocumentOptions): OpenApiDocument {
       },
     },
   };
+  return opts.examples ? applyExamples(doc, opts.examples) : doc;
 }
 
 function operation(route: AnyRoute, group: RouteGroup, opts: DocumentOptions, schemas: SchemaComponents): Record<string, unknown> {
@@ -84,7 +88,7 @@ function operation(route: AnyRoute, group: RouteGroup, opts: DocumentOptions, sc
   const body = bodySchemaOf(route);
   if (body) {
     const schema = markExtensions(toJsonSchema(body, 'input', `${cap(id)}Request`, schemas), opts.extensionFields?.[id]);
-    op.requestBody = { required: true, content: { 'application/json': { schema } } };
+    op.requestBody = { required: true, content: route.bodyPolicy === 'multipart' ? { 'multipart/form-data': formMedia(schema) } : { 'application/json': { schema } } };
   } else if (route.bodyPolicy === 'multipart') {
     op.requestBody = { required: true, content: { 'multipart/form-data': { schema: { type: 'object' } } } };
   }
@@ -148,6 +152,14 @@ function markExtensions(schema: JsonSchema, fields: Readonly<Record<string, stri
     props[name] = { ...props[name], 'x-extension': reason };
   }
   return schema;
+}
+
+/** A form's media type: an object field travels as `name[key]=value` fields (OpenAPI's deepObject), as OpenAI's forms send it. */
+function formMedia(schema: JsonSchema): Record<string, unknown> {
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const objects = Object.keys(props).filter((name) => props[name]!.type === 'object');
+  if (!objects.length) return { schema };
+  return { schema, encoding: Object.fromEntries(objects.map((name) => [name, { style: 'deepObject', explode: true }])) };
 }
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);

@@ -47,6 +47,26 @@ export function compareSpecs(ours: SpecDocument, theirs: SpecDocument, opts: { p
   return checks;
 }
 
+/**
+ * The request body fields of ours that the reference's schema of the same operation does not have
+ * (the other way round from the score): what the description must mark as extensions.
+ */
+export function fieldsNotInReference(ours: SpecDocument, theirs: SpecDocument, opts: { prefix: string }): { operationId: string; field: string }[] {
+  const out: { operationId: string; field: string }[] = [];
+  for (const [path, item] of Object.entries(ours.paths)) {
+    const theirItem = theirs.paths[path.startsWith(opts.prefix) ? path.slice(opts.prefix.length) : path];
+    for (const method of METHODS) {
+      const op = item[method];
+      const theirOp = theirItem?.[method];
+      const mine = op && theirOp ? bodySchema(ours, op) : undefined;
+      if (!mine) continue;
+      const known = flatten(theirs, bodySchema(theirs, theirOp) ?? {}).properties;
+      for (const field of Object.keys(flatten(ours, mine).properties)) if (!(field in known)) out.push({ operationId: op.operationId, field });
+    }
+  }
+  return out;
+}
+
 /** Per API (tag) and in total, in the order the APIs first appear. */
 export function scoreChecks(checks: readonly SpecCheck[]): { apis: ApiScore[]; total: ApiScore } {
   const apis = new Map<string, ApiScore>();
