@@ -1,5 +1,19 @@
-import bpe from 'gpt-tokenizer/bpeRanks/o200k_base';
-import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
+
+type Bpe = (string | number[])[];
+type Encode = (text: string, options: { disallowedSpecial: Set<string> }) => Iterable<number>;
+
+// o200k_base's tables take about a second and 70 MB to load: every process that mounts the vector
+// stores (the embedded gateway included) would pay it at start, though only chunking needs them.
+// Loaded synchronously (the package's CommonJS build) on the first use.
+const requireCjs = createRequire(import.meta.url);
+let tables: { bpe: Bpe; encode: Encode } | undefined;
+function o200k(): { bpe: Bpe; encode: Encode } {
+  return (tables ??= {
+    bpe: (requireCjs('gpt-tokenizer/bpeRanks/o200k_base') as { default: Bpe }).default,
+    encode: (requireCjs('gpt-tokenizer/encoding/o200k_base') as { encode: Encode }).encode,
+  });
+}
 
 /** One chunk of a file's text: its position, its text and its length in o200k_base tokens. */
 export interface TextChunk {
@@ -27,6 +41,7 @@ let midCharTokens: Set<number> | null = null;
 function startsMidCharacter(token: number): boolean {
   if (!midCharTokens) {
     midCharTokens = new Set();
+    const { bpe } = o200k();
     for (let id = 0; id < bpe.length; id++) {
       const entry = bpe[id]!;
       if (typeof entry !== 'string' && (entry[0]! & 0xc0) === 0x80) midCharTokens.add(id);
@@ -37,6 +52,7 @@ function startsMidCharacter(token: number): boolean {
 
 /** The text of tokens[from, to), which starts and ends on character boundaries. */
 function decodeRange(tokens: number[], from: number, to: number): string {
+  const { bpe } = o200k();
   let out = '';
   let bytes: number[] = [];
   for (let i = from; i < to; i++) {
@@ -117,7 +133,7 @@ export async function* chunkText(segments: AsyncIterable<string> | Iterable<stri
   }
 
   const tokenize = (text: string): void => {
-    for (const t of encode(text, AS_PLAIN_TEXT)) tokens.push(t);
+    for (const t of o200k().encode(text, AS_PLAIN_TEXT)) tokens.push(t);
   };
 
   for await (const segment of segments) {
