@@ -1,4 +1,4 @@
-import { keysConfigured, loadConfig, onShutdownSignal } from '@rgw/shared';
+import { createLogger, installLastResortHandlers, keysConfigured, loadConfig, onShutdownSignal } from '@rgw/shared';
 import { startGateway } from './gateway.js';
 
 const config = loadConfig();
@@ -10,5 +10,9 @@ if (process.env.RGW_CONTAINER === '1' && !keysConfigured(config) && !config.host
   );
   process.exit(1);
 }
-const gateway = await startGateway(config);
+// From the first moment, not only once started: a broker that drops while the gateway is still
+// setting up its consumers must be logged and reconnected to, not end the process.
+const logger = createLogger('gateway');
+installLastResortHandlers(logger);
+const gateway = await startGateway(config, { logger });
 onShutdownSignal(gateway.platform.logger, gateway.platform.config.shutdownTimeoutMs, () => gateway.close());

@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { loadConfig, type Config } from './config.js';
-import { listen, onShutdownSignal } from './http/http-server.js';
+import { installLastResortHandlers, listen, onShutdownSignal } from './http/http-server.js';
 import { livenessHandler } from './http/liveness.js';
 import { metricsHandler } from './metrics/registry.js';
 import { createServiceApp } from './http/service-app.js';
-import type { Logger } from './logging.js';
+import { createLogger, type Logger } from './logging.js';
 import { createPlatform, processHealth, type Platform, type ServiceFactory } from './platform.js';
 import { SERVICE_MANIFEST, serviceSpec, type ServiceName, type ServiceSpec } from './service-manifest.js';
 
@@ -76,9 +76,12 @@ export async function startService(
 /** The entry point of a service's own process (`services/<name>/src/main.ts`): start, and stop on SIGTERM. */
 export async function runService(name: ServiceName, factory: ServiceFactory, options?: unknown): Promise<void> {
   const config = loadConfig();
+  // From the first moment (see gateway/src/main.ts): a failure while starting is logged, not fatal.
+  const logger = createLogger(name);
+  installLastResortHandlers(logger);
   let service: RunningService;
   try {
-    service = await startService(name, factory, { config, options, port: process.env.PORT ? config.port : undefined });
+    service = await startService(name, factory, { config, options, logger, port: process.env.PORT ? config.port : undefined });
   } catch (err) {
     // A set-up mistake (no GATEWAY_URL) is one plain line; anything else keeps its stack.
     console.error(err instanceof StartupConfigError ? `${name} service did not start: ${err.message}` : err);

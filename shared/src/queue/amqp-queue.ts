@@ -150,7 +150,22 @@ export class AmqpQueue implements TopicQueue {
     const options = this.topics.get(topic);
     const registration = { topic: options, handler: handler as JobHandler, concurrency: opts.concurrency ?? options.concurrency };
     this.registrations.push(registration);
-    if (this.connection) await this.startConsumer(this.connection, registration);
+    const connection = this.connection;
+    if (!connection) return;
+    await this.startConsumer(connection, registration).catch((err: unknown) => {
+      // The broker dropped, or closed the channel, while the consumer was being set up. Not the
+      // caller's failure (a process must not die of a broker blip during its start): the reconnect
+      // loop starts every registration again, and a closed channel consumes again on its own.
+      this.log.warn({ err: (err as Error).message, topic }, 'starting an amqp consumer failed; it starts again with the channel or connection');
+    });
+  }
+
+  /** Consumes again on the same connection after a pause; a lost connection is the reconnect loop's business. */
+  private restartConsumerLater(connection: ChannelModel, r: Registration): void {
+    setTimeout(() => {
+      if (this.closed || this.connection !== connection) return;
+      this.startConsumer(connection, r).catch((err) => this.log.error({ err, topic: r.topic.name }, 'restarting an amqp consumer failed'));
+    }, CONSUMER_RESTART_MS).unref();
   }
 
   private async startConsumer(connection: ChannelModel, r: Registration): Promise<void> {
@@ -161,11 +176,7 @@ export class AmqpQueue implements TopicQueue {
       consumer.runs.forEach((run) => run.abort('channel-lost'));
       this.consumers = this.consumers.filter((c) => c !== consumer);
       // The broker may close just this channel (e.g. a job past its consumer_timeout): consume again.
-      // A lost connection is the reconnect loop's business instead.
-      setTimeout(() => {
-        if (this.closed || this.connection !== connection) return;
-        this.startConsumer(connection, r).catch((err) => this.log.error({ err, topic: r.topic.name }, 'restarting an amqp consumer failed'));
-      }, CONSUMER_RESTART_MS).unref();
+      this.restartConsumerLater(connection, r);
     });
     channel.on('error', (err) => this.log.error({ err, topic: r.topic.name }, 'amqp consumer channel error'));
     const name = this.names.work(r.topic.name);
