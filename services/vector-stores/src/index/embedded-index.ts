@@ -261,7 +261,10 @@ export class EmbeddedVectorIndex implements VectorIndex {
       // Always scoped: row counts cannot prove the graph holds only these stores (rows without vectors).
       accept = (label) => (stores.length === 1 ? stores[0]!.has(label) : stores.some((s) => s.has(label))) && !stale?.has(label);
     }
-    const found: Ranked[] = graph.search(query, k, accept).map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));
+    // The graph's scores are 8-bit approximations: twice k and a few more are rescored at full
+    // precision, in row order so that exact ties rank as in the exact search.
+    const near = graph.search(query, 2 * k + RESCORE_EXTRA, accept).map((f) => f.label);
+    const found = this.rescore(query, near.sort((x, y) => x - y), k);
     const merged = fresh.length > 0 ? topK([...found, ...this.exact(compact, query, fresh, k)], k) : found;
     // The walk can strand itself when few nodes pass: then the exact answer, never a short one.
     if (merged.length >= Math.min(k, candidates?.length ?? total)) return merged;
@@ -287,10 +290,15 @@ export class EmbeddedVectorIndex implements VectorIndex {
         floor = best[keep - 1]!.score;
       }
     }
+    return this.rescore(query, topK(best, keep).map((r) => r.rid), k);
+  }
+
+  /** The best k of `rids` by cosine with the stored Float32 vectors. */
+  private rescore(query: Float32Array, rids: number[], k: number): Ranked[] {
     const rescored: Ranked[] = [];
-    for (const r of topK(best, keep)) {
-      const blob = this.stmt.vector.get(r.rid) as Buffer | undefined;
-      if (blob) rescored.push({ rid: r.rid, score: dot(query, blobToVector(blob)) });
+    for (const rid of rids) {
+      const blob = this.stmt.vector.get(rid) as Buffer | undefined;
+      if (blob) rescored.push({ rid, score: dot(query, blobToVector(blob)) });
     }
     return topK(rescored, k).map((r) => ({ rid: r.rid, score: cosineScore(r.score) }));
   }
