@@ -57,7 +57,7 @@ export class QuantizedVectors {
     return this.slotOf.get(id);
   }
 
-  /** Stores (or replaces) a vector; returns its slot, the handle `scoreSlot` takes. */
+  /** Stores (or replaces) a vector; returns its slot, the handle the scores and the graph take. */
   put(id: number, unit: Float32Array): number {
     let slot = this.slotOf.get(id);
     if (slot === undefined) {
@@ -82,22 +82,7 @@ export class QuantizedVectors {
     this.freeSlots.push(slot);
   }
 
-  /** Approximate dot product of a slot's vector with a float query (exact scans: no query rounding). */
-  scoreSlot(slot: number, query: Float32Array): number {
-    const d = this.data;
-    const base = (slot + 1) * this.stride;
-    let s0 = 0;
-    let s1 = 0;
-    let i = 0;
-    for (; i + 1 < this.dim; i += 2) {
-      s0 += query[i]! * d[base + i]!;
-      s1 += query[i + 1]! * d[base + i + 1]!;
-    }
-    for (; i < this.dim; i++) s0 += query[i]! * d[base + i]!;
-    return (s0 + s1) * this.scales[slot]!;
-  }
-
-  /** Quantizes the query of a graph search into the scratch stride (see `queryScore`). */
+  /** Quantizes the query of a search (graph walk or exact scan) into the scratch stride (see `queryScore`). */
   setQuery(unit: Float32Array): void {
     this.queryScale = this.quantize(unit, 0);
   }
