@@ -233,7 +233,7 @@ function toSection(f: Figures): Section {
   const baseline = f.variants.map((v) => `${v.name} ${v.exactP50.toFixed(1)} ms (p99 of the index ${v.p99.toFixed(1)} ms${v.cpuMs === undefined ? '' : `, CPU per search ${v.cpuMs.toFixed(2)} ms`})`).join('; ');
   return {
     title: `7. Embedded vector index, ${f.n} chunks x ${DIM} dimensions, top-${K}`,
-    note: `"direct" is the target's zero; recall is against exact brute force over the same vectors. Brute-force p50 (plain JS, vectors in one array): ${baseline}. Searches, RSS and recall are those of a second process that opened the written file (as after a restart); the writing process (rows, 8-bit copy and graph built in it) ended at ${f.writerRssMb.toFixed(0)} MB. With the store loaded: JS heap in use ${f.heapUsedMb.toFixed(0)} MB, external (the 8-bit vectors, in WebAssembly memory) ${f.externalMb.toFixed(0)} MB; the rest is the graph's links (~14 MB at 100k), SQLite and the runtime.`,
+    note: `"direct" is the target's zero; recall is against exact brute force over the same vectors. Brute-force p50 (plain JS, vectors in one array): ${baseline}. Searches, RSS and recall are those of a second process that opened the written file (as after a restart); the writing process (rows, 8-bit copy and graph built in it) ended at ${f.writerRssMb.toFixed(0)} MB. With the store loaded: JS heap in use ${f.heapUsedMb.toFixed(0)} MB, external ${f.externalMb.toFixed(0)} MB (the 8-bit vectors in WebAssembly memory, 384 B a row, and the graph's links, 132 B a row; the rest SQLite blobs of the last searches not yet released); the rest is SQLite, V8 heap slack and the runtime.`,
     rows,
   };
 }
