@@ -36,7 +36,7 @@ export interface EmbeddedIndexOptions {
 
 export const DEFAULT_EXACT_LIMIT = 2000;
 export const DEFAULT_FILTERED_EXACT_LIMIT = 20_000;
-/** Below this many changed points a rebuild at opening takes about a second: not worth 1.7 KB a point on disk. */
+/** Below this many changed points a rebuild at opening takes about a second: not worth a snapshot write (~150 B a point on disk). */
 export const DEFAULT_SNAPSHOT_MIN_CHANGES = 5000;
 /** Hybrid mode fuses this many candidates per list (at least), so a chunk strong in one list can still win. */
 const HYBRID_DEPTH = 50;
