@@ -11,7 +11,7 @@ export interface RowMeta {
   store: string;
   attributes: Attributes;
   dim: number | null;
-  /** Slot of the vector in `compact.get(dim)`, −1 without a vector. */
+  /** Slot of the vector in `compact.get(dim)` (and its graph node), −1 without a vector. */
   slot: number;
 }
 
@@ -57,15 +57,15 @@ export class AnnMirror {
   readonly rows = new Map<number, RowMeta>();
   readonly byStore = new Map<string, Map<number, RowMeta>>();
   readonly graphs = new Map<number, AnnGraph>();
-  /** Per dimension, the compact copy the exact search scans. */
+  /** Per dimension, the 8-bit vectors: the graph's nodes and what the exact search scans. */
   readonly compact = new Map<number, QuantizedVectors>();
   /**
    * Per dimension, rows whose current vector is not in the graph yet (new, changed, or the whole
    * store after opening): the graph is built in the background in short slices, so a large store
-   * never blocks the process for the minutes a full build takes; searches score these rows exactly.
-   * The value is the vector when known (catch-up read it), null to read it from the file.
+   * never blocks the process for the seconds a full build takes; searches score these rows exactly
+   * (their vectors are in `compact` already).
    */
-  readonly pending = new Map<number, Map<number, Float32Array | null>>();
+  readonly pending = new Map<number, Set<number>>();
   /** Bumped on every change to a store's rows or attributes; invalidates its column view. */
   private readonly storeVersion = new Map<string, number>();
   private readonly views = new Map<string, StoreColumns>();
@@ -81,7 +81,7 @@ export class AnnMirror {
   private writing?: Promise<void>;
   /** What became of the snapshots at the last full load (tests, benchmark). */
   snapshotOutcomes: SnapshotOutcome[] = [];
-  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'changedSince' | 'full' | 'meta' | 'all' | 'dims' | 'vectors' | 'instance', Statement>;
+  private readonly stmt: Record<'maxSeq' | 'floor' | 'changes' | 'changedSince' | 'full' | 'meta' | 'all' | 'dims' | 'instance', Statement>;
 
   constructor(
     private readonly db: Database,
@@ -97,7 +97,6 @@ export class AnnMirror {
       full: db.prepare('SELECT rid, project_id, store_id, attributes, dim, embedding FROM chunks WHERE rid = ?'),
       meta: db.prepare('SELECT rid, project_id, store_id, attributes, dim FROM chunks WHERE rid = ?'),
       all: db.prepare('SELECT rid, project_id, store_id, attributes, dim, embedding FROM chunks'),
-      vectors: db.prepare('SELECT rid, dim, embedding FROM chunks WHERE rid IN (SELECT value FROM json_each(?))'),
       dims: db.prepare('SELECT dim, COUNT(*) AS n FROM chunks WHERE dim IS NOT NULL GROUP BY dim'),
     };
   }
@@ -191,19 +190,20 @@ export class AnnMirror {
         const usable = snap && snap.header.seq >= floor && snap.header.seq <= this.lastSeq;
         if (snap && !usable) outcomes.push({ dim: d.dim, used: false, reason: 'position outside the change log' });
         if (snap && usable) outcomes.push({ dim: d.dim, used: true, seq: snap.header.seq });
-        this.graphs.set(d.dim, usable ? snap.graph : new AnnGraph(d.dim, this.settings, capacity));
-        this.compact.set(d.dim, new QuantizedVectors(d.dim, capacity));
+        const compact = new QuantizedVectors(d.dim, capacity);
+        this.compact.set(d.dim, compact);
+        this.graphs.set(d.dim, new AnnGraph(compact, this.settings));
       }
-      for (const row of scan.all.iterate() as Iterable<StoredRow>) this.put(row, false);
+      for (const row of scan.all.iterate() as Iterable<StoredRow>) this.put(row);
       for (const o of outcomes) {
         if (!o.used) continue;
-        // Rows unchanged since the snapshot are in its graph already; changed ones stay pending,
-        // and labels of rows deleted since are queued for removal.
-        const pending = this.pending.get(o.dim) ?? new Map<number, Float32Array | null>();
+        // The saved graph renumbered to our slots (rows deleted since drop out). Rows unchanged
+        // since the snapshot are in it already; changed ones stay pending and are relinked.
+        const graph = AnnGraph.fromImage(found.get(o.dim)!.graph, this.compact.get(o.dim)!, this.settings);
+        this.graphs.set(o.dim, graph);
+        const pending = this.pending.get(o.dim) ?? new Set<number>();
         const changed = new Set(scan.changedSince.all(o.seq) as number[]);
-        const graph = this.graphs.get(o.dim)!;
-        for (const rid of pending.keys()) if (graph.has(rid) && !changed.has(rid)) pending.delete(rid);
-        for (const rid of found.get(o.dim)!.header.live) if (this.rows.get(rid)?.dim !== o.dim || changed.has(rid)) pending.set(rid, null);
+        for (const rid of pending) if (graph.hasNode(this.rows.get(rid)?.slot ?? -1) && !changed.has(rid)) pending.delete(rid);
         if (pending.size > 0) this.pending.set(o.dim, pending);
         else this.pending.delete(o.dim);
       }
@@ -258,24 +258,11 @@ export class AnnMirror {
     for (const [dim, pending] of this.pending) {
       const graph = this.graphs.get(dim);
       while (pending.size > 0 && graph && performance.now() < until) {
-        const batch = [...take(pending.keys(), DRAIN_BATCH)];
-        const known = new Map<number, Float32Array>();
-        const unknown: number[] = [];
+        const batch = [...take(pending.values(), DRAIN_BATCH)];
         for (const rid of batch) {
-          const v = pending.get(rid);
-          if (v) known.set(rid, v);
-          else if (this.rows.get(rid)?.dim === dim) unknown.push(rid);
-        }
-        if (unknown.length > 0) {
-          for (const r of this.stmt.vectors.all(JSON.stringify(unknown)) as { rid: number; dim: number | null; embedding: Buffer | null }[]) {
-            if (r.dim === dim && r.embedding) known.set(r.rid, blobToVector(r.embedding));
-          }
-        }
-        for (const rid of batch) {
-          const v = known.get(rid);
+          const meta = this.rows.get(rid);
           // Every graph change happens here, so a snapshot being written can hold them all back.
-          if (v && this.rows.get(rid)?.dim === dim) graph.upsert(rid, v);
-          else graph.remove(rid);
+          if (meta && meta.dim === dim && meta.slot >= 0) graph.upsert(meta.slot);
           pending.delete(rid);
         }
         this.unsaved.set(dim, (this.unsaved.get(dim) ?? 0) + batch.length);
@@ -310,8 +297,7 @@ export class AnnMirror {
     if (this.pendingCount() === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  /** `keepVector`: hold the vector for the graph builder (catch-up) instead of reading it again (full load). */
-  private put(row: StoredRow, keepVector = true): void {
+  private put(row: StoredRow): void {
     const prev = this.rows.get(row.rid);
     if (prev && prev.dim !== null && prev.dim !== row.dim) {
       this.compact.get(prev.dim)?.remove(row.rid);
@@ -328,15 +314,13 @@ export class AnnMirror {
     if (!store) this.byStore.set(row.store_id, (store = new Map()));
     store.set(row.rid, meta);
     if (row.dim !== null && row.embedding) {
-      if (!this.graphs.has(row.dim)) this.graphs.set(row.dim, new AnnGraph(row.dim, this.settings));
       let compact = this.compact.get(row.dim);
       if (!compact) this.compact.set(row.dim, (compact = new QuantizedVectors(row.dim)));
-      const unit = blobToVector(row.embedding);
-      meta.slot = compact.put(row.rid, unit);
+      if (!this.graphs.has(row.dim)) this.graphs.set(row.dim, new AnnGraph(compact, this.settings));
+      meta.slot = compact.put(row.rid, blobToVector(row.embedding));
       let pending = this.pending.get(row.dim);
-      if (!pending) this.pending.set(row.dim, (pending = new Map()));
-      // Copied: the blob's buffer belongs to SQLite's row and may be reused.
-      pending.set(row.rid, keepVector ? unit.slice() : null);
+      if (!pending) this.pending.set(row.dim, (pending = new Set()));
+      pending.add(row.rid);
       this.scheduleDrain();
     }
   }
@@ -355,16 +339,13 @@ export class AnnMirror {
     }
   }
 
-  /** The builder takes the point out of the graph; searches skip pending labels meanwhile. */
+  /**
+   * The row's vector left this dimension (its slot was freed by `compact.remove`): its graph node
+   * is a tombstone from now on, never returned, so the builder has nothing to do. Counted as a
+   * change for the next snapshot.
+   */
   private queueRemoval(dim: number, rid: number): void {
-    const graph = this.graphs.get(dim);
-    const pending = this.pending.get(dim);
-    if (!graph?.has(rid)) {
-      pending?.delete(rid);
-      return;
-    }
-    if (pending) pending.set(rid, null);
-    else this.pending.set(dim, new Map([[rid, null]]));
-    this.scheduleDrain();
+    this.pending.get(dim)?.delete(rid);
+    this.unsaved.set(dim, (this.unsaved.get(dim) ?? 0) + 1);
   }
 }

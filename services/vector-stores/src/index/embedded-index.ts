@@ -36,13 +36,14 @@ export interface EmbeddedIndexOptions {
 
 export const DEFAULT_EXACT_LIMIT = 2000;
 export const DEFAULT_FILTERED_EXACT_LIMIT = 20_000;
-/** Below this many changed points a rebuild at opening takes about a second: not worth 1.7 KB a point on disk. */
+/** Below this many changed points a rebuild at opening takes about a second: not worth a snapshot write (~150 B a point on disk). */
 export const DEFAULT_SNAPSHOT_MIN_CHANGES = 5000;
 /** Hybrid mode fuses this many candidates per list (at least), so a chunk strong in one list can still win. */
 const HYBRID_DEPTH = 50;
 /**
- * The exact search rescores k + this many of its 8-bit preselection at full precision: 8-bit
- * rounding moves a 384-dimension cosine by about 1e-4, so only near-ties can change places.
+ * Both searches rescore 2k + this many of their 8-bit preselection at full precision: 8-bit
+ * rounding (of the vectors and of the query) moves a 384-dimension cosine by a few 1e-4, so only
+ * near-ties can change places.
  */
 const RESCORE_EXTRA = 8;
 
@@ -261,7 +262,8 @@ export class EmbeddedVectorIndex implements VectorIndex {
       // Always scoped: row counts cannot prove the graph holds only these stores (rows without vectors).
       accept = (label) => (stores.length === 1 ? stores[0]!.has(label) : stores.some((s) => s.has(label))) && !stale?.has(label);
     }
-    const found: Ranked[] = graph.search(query, k, accept).map((f) => ({ rid: f.label, score: cosineScore(f.cosine) }));
+    // The graph's scores are 8-bit approximations: twice k and a few more are rescored at full precision.
+    const found = this.rescore(query, graph.search(query, 2 * k + RESCORE_EXTRA, accept).map((f) => f.label), k);
     const merged = fresh.length > 0 ? topK([...found, ...this.exact(compact, query, fresh, k)], k) : found;
     // The walk can strand itself when few nodes pass: then the exact answer, never a short one.
     if (merged.length >= Math.min(k, candidates?.length ?? total)) return merged;
@@ -273,13 +275,15 @@ export class EmbeddedVectorIndex implements VectorIndex {
    * rescored from the stored Float32 vectors, so ranks and scores are those of full precision.
    */
   private exact(compact: QuantizedVectors, query: Float32Array, candidates: Candidates, k: number): Ranked[] {
-    const keep = Math.min(candidates.length, k + RESCORE_EXTRA);
+    // Query and vectors both 8-bit (SIMD, ~4× the float loop): twice k and a few more are rescored.
+    compact.setQuery(query);
+    const keep = Math.min(candidates.length, 2 * k + RESCORE_EXTRA);
     if (keep === 0) return [];
     // A bounded min-heap would be faster still; a threshold check keeps most rows out of the sort.
     const best: Ranked[] = [];
     let floor = -Infinity;
     for (let i = 0; i < candidates.length; i++) {
-      const score = compact.scoreSlot(candidates.slots[i]!, query);
+      const score = compact.queryScore(candidates.slots[i]!);
       if (best.length >= keep && score <= floor) continue;
       best.push({ rid: candidates.rids[i]!, score });
       if (best.length >= keep * 4) {
@@ -287,10 +291,15 @@ export class EmbeddedVectorIndex implements VectorIndex {
         floor = best[keep - 1]!.score;
       }
     }
+    return this.rescore(query, topK(best, keep).map((r) => r.rid), k);
+  }
+
+  /** The best k of `rids` by cosine with the stored Float32 vectors; exact ties rank by row id, in either search. */
+  private rescore(query: Float32Array, rids: number[], k: number): Ranked[] {
     const rescored: Ranked[] = [];
-    for (const r of topK(best, keep)) {
-      const blob = this.stmt.vector.get(r.rid) as Buffer | undefined;
-      if (blob) rescored.push({ rid: r.rid, score: dot(query, blobToVector(blob)) });
+    for (const rid of rids.sort((a, b) => a - b)) {
+      const blob = this.stmt.vector.get(rid) as Buffer | undefined;
+      if (blob) rescored.push({ rid, score: dot(query, blobToVector(blob)) });
     }
     return topK(rescored, k).map((r) => ({ rid: r.rid, score: cosineScore(r.score) }));
   }

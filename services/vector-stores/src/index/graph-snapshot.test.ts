@@ -47,7 +47,7 @@ const answers = async (idx: EmbeddedVectorIndex, queries = QUERIES) => {
   const out: string[][] = [];
   for (const q of queries) {
     const hits = await idx.search({ projectId: 'p', vectorStoreIds: ['vs'], mode: 'vector', queryText: '', queryVector: q, topK: 10 });
-    // Scores to 4 places (hnswlib computes in float32, the exact scan in double), ids exactly.
+    // Scores to 4 places, ids exactly (both searches rescore from the stored Float32 vectors).
     out.push(hits.map((h) => `${h.chunkId} ${(Math.round(h.score * 1e4) / 1e4).toFixed(4)}`));
   }
   return out;

@@ -1,18 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { AnnGraph, type AnnSettings } from './ann-graph.js';
+import type { AnnGraph, AnnSettings, GraphImage } from './ann-graph.js';
 
 /**
- * Snapshots of the in-memory HNSW graphs, next to the SQLite file: `<file>.hnsw-<dim>` (hnswlib's
- * own format) and `<file>.hnsw-<dim>.json`, the header saying what the graph covers. Opening loads
- * the graph in about a second instead of rebuilding it for minutes, then replays the change log
- * from the header's position. A snapshot is only a shortcut: whatever does not match exactly
- * (another database file, a position the log no longer reaches or that the file has not reached,
- * other graph settings, a checksum that differs) is ignored and the graph rebuilt from the rows.
+ * Snapshots of the in-memory graphs, next to the SQLite file: `<file>.hnsw-<dim>` (the links, see
+ * `encode`) and `<file>.hnsw-<dim>.json`, the header saying what the graph covers. Opening loads
+ * the graph in well under a second instead of rebuilding it, then replays the change log from the
+ * header's position. A snapshot is only a shortcut: whatever does not match exactly (another
+ * database file, a position the log no longer reaches or that the file has not reached, other
+ * graph settings or format, a checksum that differs) is ignored and the graph rebuilt from the rows.
+ * Format 2 is our own graph (node = row id + links; the vectors come from the rows); format-1 files
+ * (hnswlib's) are ignored, and replaced by the next snapshot.
  */
 
-const FORMAT = 1;
+const FORMAT = 2;
+const MAGIC = 0x52475747; // "GWGR"
 
 export interface SnapshotHeader {
   format: number;
@@ -25,12 +28,11 @@ export interface SnapshotHeader {
   efConstruction: number;
   bytes: number;
   sha1: string;
-  /** Labels live in the graph (slots of deleted points are in the file too). */
-  live: number[];
 }
 
 export interface LoadedSnapshot {
-  graph: AnnGraph;
+  /** In the saving process's node numbering: `AnnGraph.fromImage` renumbers it. */
+  graph: GraphImage;
   header: SnapshotHeader;
 }
 
@@ -39,23 +41,6 @@ export type SnapshotOutcome = { dim: number; used: true; seq: number } | { dim: 
 export function snapshotFiles(dbPath: string, dim: number): { graph: string; header: string } {
   const graph = `${dbPath}.hnsw-${dim}`;
   return { graph, header: `${graph}.json` };
-}
-
-async function sha1Of(file: string): Promise<string> {
-  const hash = createHash('sha1');
-  // One reused buffer: a stream's fresh 1 MB chunks fragment the allocator, and the process keeps that memory.
-  const buffer = Buffer.allocUnsafe(1 << 22);
-  const handle = await open(file, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
 }
 
 async function unlinkQuietly(file: string): Promise<void> {
@@ -71,7 +56,7 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Temporary files (170 MB each at 100k chunks) of processes that died while writing or reading a snapshot. */
+/** Temporary files (13 MB each at 100k chunks) of processes that died while writing or reading a snapshot. */
 async function removeLeftovers(dbPath: string): Promise<void> {
   const prefix = `${basename(dbPath)}.hnsw-`;
   const names = await readdir(dirname(dbPath)).catch(() => [] as string[]);
@@ -81,23 +66,74 @@ async function removeLeftovers(dbPath: string): Promise<void> {
   }
 }
 
+const sha1 = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
+
+/**
+ * The file: 4 int32 (magic, M, node count, entry), then per node its label (int32), its layer-0
+ * block (2M + 1 int32), its top layer (int8, padded to 4 bytes), then the upper-layer nodes as
+ * (node, ints…). Little-endian, as every platform Node runs on.
+ */
+export function encode(image: GraphImage): Buffer {
+  const n = image.levels.length;
+  let upperInts = 0;
+  for (const links of image.upper.values()) upperInts += 1 + links.length;
+  const padded = Math.ceil(n / 4) * 4;
+  const ints = new Int32Array(4 + n + image.links0.length + padded / 4 + upperInts);
+  ints.set([MAGIC, image.m, n, image.entry]);
+  let at = 4;
+  ints.set(image.labels, at);
+  at += n;
+  ints.set(image.links0, at);
+  at += image.links0.length;
+  new Int8Array(ints.buffer, at * 4, n).set(image.levels);
+  at += padded / 4;
+  for (const [node, links] of image.upper) {
+    ints[at++] = node;
+    ints.set(links, at);
+    at += links.length;
+  }
+  return Buffer.from(ints.buffer);
+}
+
+export function decode(bytes: Buffer): GraphImage {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const ints = new Int32Array(copy.buffer, 0, copy.length >> 2);
+  const [magic, m, n, entry] = ints;
+  if (magic !== MAGIC || !m || n === undefined || n < 0) throw new Error('not a graph file');
+  const m0 = 2 * m;
+  let at = 4;
+  const labels = ints.subarray(at, (at += n));
+  const links0 = ints.subarray(at, (at += n * (m0 + 1)));
+  const levels = new Int8Array(copy.buffer, at * 4, n);
+  at += Math.ceil(n / 4);
+  const upper = new Map<number, Int32Array>();
+  while (at < ints.length) {
+    const node = ints[at++]!;
+    const level = levels[node]!;
+    if (!(level > 0)) throw new Error('bad upper-layer entry');
+    upper.set(node, ints.subarray(at, (at += level * (m + 1))));
+  }
+  if (at !== ints.length) throw new Error('truncated graph file');
+  return { m, labels, levels, links0, upper, entry: entry! };
+}
+
 /**
  * Writes the graph crash-safely: both files go to temporary names first and are renamed into place,
  * the graph before its header. A crash leaves the old pair or a header that does not match the
  * graph's checksum (ignored); several processes writing at once cannot mix their files undetected.
+ * The graph is copied synchronously (~13 MB at 100k nodes), so it may change during the write.
  */
-export async function writeSnapshot(dbPath: string, graph: AnnGraph, tag: Omit<SnapshotHeader, 'format' | 'bytes' | 'sha1' | 'live' | 'dim'>): Promise<void> {
+export async function writeSnapshot(dbPath: string, graph: AnnGraph, tag: Omit<SnapshotHeader, 'format' | 'bytes' | 'sha1' | 'dim'>): Promise<void> {
   const final = snapshotFiles(dbPath, graph.dim);
   const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmpGraph = final.graph + suffix;
   const tmpHeader = final.header + suffix;
-  // Taken before the write: the caller keeps the graph unchanged until this function resolves.
-  const live = graph.labels();
+  const bytes = encode(graph.toImage());
   await removeLeftovers(dbPath);
   try {
-    await graph.write(tmpGraph);
-    const [{ size }, sha1] = await Promise.all([stat(tmpGraph), sha1Of(tmpGraph)]);
-    const header: SnapshotHeader = { format: FORMAT, dim: graph.dim, ...tag, bytes: size, sha1, live };
+    await writeFile(tmpGraph, bytes);
+    const header: SnapshotHeader = { format: FORMAT, dim: graph.dim, ...tag, bytes: bytes.length, sha1: sha1(bytes) };
     await writeFile(tmpHeader, JSON.stringify(header));
     await rename(tmpGraph, final.graph);
     await rename(tmpHeader, final.header);
@@ -120,25 +156,23 @@ export async function readSnapshot(dbPath: string, dim: number, instance: string
   } catch (err) {
     return { reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'none' : 'unreadable header' };
   }
-  if (header.format !== FORMAT || header.dim !== dim || !Array.isArray(header.live)) return { reason: 'other format' };
+  if (header.format !== FORMAT || header.dim !== dim) return { reason: 'other format' };
   if (header.instance !== instance) return { reason: 'another database file' };
   if (header.m !== settings.m || header.efConstruction !== settings.efConstruction) return { reason: 'other graph settings' };
-  // A hard link pins the file: a snapshot renamed over it meanwhile cannot change what is checked and read.
-  const pinned = `${files.graph}.read-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // One read of the whole file: a snapshot renamed over it meanwhile cannot mix into what is checked.
+  let bytes: Buffer;
   try {
-    await link(files.graph, pinned);
+    bytes = await readFile(files.graph);
   } catch {
     return { reason: 'graph file missing' };
   }
+  if (bytes.length !== header.bytes) return { reason: 'size differs' };
+  if (sha1(bytes) !== header.sha1) return { reason: 'checksum differs' };
   try {
-    const { size } = await stat(pinned);
-    if (size !== header.bytes) return { reason: 'size differs' };
-    if ((await sha1Of(pinned)) !== header.sha1) return { reason: 'checksum differs' };
-    const graph = await AnnGraph.read(pinned, dim, settings, header.live);
+    const graph = decode(bytes);
+    if (graph.m !== settings.m) return { reason: 'other graph settings' };
     return { graph, header };
   } catch (err) {
     return { reason: `unreadable graph (${(err as Error).message})` };
-  } finally {
-    await unlinkQuietly(pinned);
   }
 }
