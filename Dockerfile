@@ -7,7 +7,7 @@
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
-# better-sqlite3 and hnswlib-node fall back to a native build when no prebuilt binary fits.
+# better-sqlite3 falls back to a native build when no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 # The package files first, so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json ./
