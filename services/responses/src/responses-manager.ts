@@ -40,6 +40,8 @@ export interface ManagerDeps {
 export interface ForegroundOptions {
   signal: AbortSignal;
   requestId?: string;
+  /** False when nobody reads the events, only the final Response (see RunOptions.snapshots). */
+  snapshots?: boolean;
 }
 
 /**
@@ -111,7 +113,7 @@ export class ResponsesManager {
 
   /** Non-streaming: runs the same events to the end and returns the final Response. */
   async collect(prepared: PreparedRequest, plan: RunPlan, opts: ForegroundOptions): Promise<ResponseObject> {
-    for await (const _event of this.runForeground(prepared, plan, opts));
+    for await (const _event of this.runForeground(prepared, plan, { ...opts, snapshots: false }));
     return plan.response;
   }
 

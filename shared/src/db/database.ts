@@ -23,6 +23,15 @@ export interface Database {
    * writes on every request's path: no query building, no round of promises per statement.
    */
   sqliteWrite?<T>(fn: (statement: Statements) => T): Promise<T>;
+  /**
+   * Postgres only: a handle whose commits do not wait for the WAL to reach the disk
+   * (`synchronous_commit = off`), for writes that are provisional by nature: visible to every
+   * session at once and kept if this process dies, lost only if the database server itself crashes
+   * before its WAL writer flushes them (within 200 ms by default). A later normal commit flushes the
+   * WAL up to itself, so what it acknowledges includes them. On a loaded disk a commit's flush is
+   * most of a write's time (the `WALWrite`/`WALSync` waits of a profile).
+   */
+  relaxed?: Kysely<any>;
 }
 
 /** Postgres when DATABASE_URL is set, else one SQLite file in DATA_DIR shared by every in-process service. */
@@ -32,7 +41,22 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, po
     // An idle client losing its connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     watchPool(pool);
-    return wrap(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+    const relaxedPool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.max(2, Math.ceil(poolSize / 2)), options: '-c synchronous_commit=off' });
+    relaxedPool.on('error', () => {});
+    const relaxed = new Kysely<any>({ dialect: new PostgresDialect({ pool: relaxedPool }) });
+    const database = wrap(new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+    const closeMain = database.close;
+    let relaxedClosed = false;
+    return {
+      ...database,
+      relaxed,
+      async close() {
+        await closeMain();
+        if (relaxedClosed) return;
+        relaxedClosed = true;
+        await relaxed.destroy();
+      },
+    };
   }
   mkdirSync(config.dataDir, { recursive: true });
   const file = new SqliteDatabase(join(config.dataDir, 'gateway.sqlite'));

@@ -21,7 +21,8 @@ export interface ForegroundDeps {
 /**
  * The stored life of a foreground response (store != false). It is recorded `in_progress` with this
  * process's lease when it starts — the insert runs while the model server is asked, so the first
- * token is not delayed — and finished with one write at the end (status, the output items not saved
+ * token is not delayed, and on Postgres its commit does not wait for the disk (the finishing write's
+ * does, and flushes it too) — and finished with one write at the end (status, the output items not saved
  * yet, the conversation append owed). A response that runs longer than a second also saves its
  * completed items now and then, so a crash leaves them readable: the reaper ends the row `failed`
  * with them once its lease expires. The success path of a short response costs one write more than
@@ -45,7 +46,7 @@ export class ForegroundRecord {
     this.project = projectOf(prepared);
     deps.keeper.hold(response.id);
     const snapshot: ResponseObject = { ...response, status: 'in_progress', output: [] };
-    this.started = deps.store.insert(snapshot, storedRequest(prepared), prepared.input, [], deps.keeper.lease());
+    this.started = deps.store.insert(snapshot, storedRequest(prepared), prepared.input, [], deps.keeper.lease(), { provisional: true });
     // Awaited by every later step; this only keeps an early failure from being reported as unhandled.
     this.started.catch(() => {});
   }

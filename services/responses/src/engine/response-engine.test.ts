@@ -154,3 +154,20 @@ describe('generateResponse: the tool loop', () => {
     expect(bodies[2]!.messages.map((m: { content: string }) => m.content)).toEqual(['sys', 'new']);
   });
 });
+
+describe('generateResponse: events only collected (snapshots false)', () => {
+  it('ends with the same Response and the same event types, the events carrying the live objects', async () => {
+    const steps = () => [call('echo_tool', '{"text":"abc"}', 'call_1'), text('Result: ABC')];
+    const copied = await run(plan({ tools: [{ type: 'echo_tool' }] }), steps());
+    const live = plan({ tools: [{ type: 'echo_tool' }] });
+    const fake = fakeInference(steps());
+    const events: ResponseStreamEvent[] = [];
+    for await (const e of withSequenceNumbers(generateResponse(live, { inference: fake.inference, log }, { signal: new AbortController().signal, throwBeforeOutput: false, snapshots: false }))) events.push(e);
+    // The same but for the minted ids and clock readings.
+    const comparable = (r: typeof live.response) => ({ ...r, created_at: 0, completed_at: 0, output: r.output.map((o) => ({ ...o, id: '' })) });
+    expect(comparable(live.response)).toEqual(comparable(copied.response));
+    expect(events.map((e) => [e.type, e.sequence_number])).toEqual(copied.events.map((e) => [e.type, e.sequence_number]));
+    expect(events.find((e) => e.type === 'response.completed')!.response).toBe(live.response);
+    expect(copied.events.find((e) => e.type === 'response.completed')!.response).not.toBe(copied.response);
+  });
+});

@@ -6,7 +6,7 @@ import { emptyUsage } from '../response/response-object.js';
 import type { IncompleteReason, OutputMessageItem, ResponseObject, ResponseUsage, UnsequencedEvent } from '../wire/response-types.js';
 import { ChunkAccumulator, type ServerToolCall, type TurnResult } from './chunk-accumulator.js';
 import { contextTooLong, dropOldestMessage, isContextOverflow } from './context-window.js';
-import { OutputBuilder } from './output-builder.js';
+import { OutputBuilder, sameObject } from './output-builder.js';
 
 export const DEFAULT_MAX_ITERATIONS = 10;
 
@@ -42,6 +42,11 @@ export interface RunOptions {
    * `response.failed`: lets a foreground request answer it as a plain HTTP error.
    */
   throwBeforeOutput: boolean;
+  /**
+   * False when the events are only collected for the final Response (non-streaming): they then
+   * carry the live objects instead of copies (a response's snapshots and items are not cloned).
+   */
+  snapshots?: boolean;
 }
 
 /**
@@ -52,7 +57,8 @@ export interface RunOptions {
  */
 export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: RunOptions): AsyncGenerator<UnsequencedEvent> {
   const response = plan.response;
-  const out = new OutputBuilder(response);
+  const snapshot = opts.snapshots === false ? sameObject : structuredClone;
+  const out = new OutputBuilder(response, snapshot);
   const usage = emptyUsage();
   const messages = [...plan.messages];
   const maxIterations = deps.maxIterations ?? DEFAULT_MAX_ITERATIONS;
@@ -68,9 +74,9 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
   };
   let incomplete: IncompleteReason | undefined;
 
-  yield { type: 'response.created', response: structuredClone(response) };
+  yield { type: 'response.created', response: snapshot(response) };
   response.status = 'in_progress';
-  yield { type: 'response.in_progress', response: structuredClone(response) };
+  yield { type: 'response.in_progress', response: snapshot(response) };
 
   try {
     for (let iteration = 0; ; iteration++) {
@@ -119,7 +125,7 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
     response.usage = usage;
     // Only response.failed (it carries `error`): an `error` event before it would end the SDK's stream
     // helper early, and it would never see the terminal event.
-    yield { type: 'response.failed', response: structuredClone(response) };
+    yield { type: 'response.failed', response: snapshot(response) };
     return;
   }
 
@@ -127,11 +133,11 @@ export async function* generateResponse(plan: RunPlan, deps: EngineDeps, opts: R
   if (incomplete) {
     response.status = 'incomplete';
     response.incomplete_details = { reason: incomplete };
-    yield { type: 'response.incomplete', response: structuredClone(response) };
+    yield { type: 'response.incomplete', response: snapshot(response) };
   } else {
     response.status = 'completed';
     response.completed_at = nowSeconds();
-    yield { type: 'response.completed', response: structuredClone(response) };
+    yield { type: 'response.completed', response: snapshot(response) };
   }
 }
 

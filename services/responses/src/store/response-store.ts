@@ -1,78 +1,23 @@
-import { migrate, projectOf, type Database, type Principal } from '@rgw/shared';
-import { sql, type ExpressionBuilder, type Kysely, type QueryCreator, type Transaction } from 'kysely';
+import { migrate, projectOf, type Database } from '@rgw/shared';
+import { sql, type Kysely } from 'kysely';
 import type { ResponseItem, ResponseObject, ResponseStatus, ResponseStreamEvent } from '../wire/response-types.js';
 import { RESPONSE_MIGRATIONS } from './response-migrations.js';
+import { writeFinish, writeInsert } from './response-writes.js';
+import { ANY_PROJECT, type FinishWrite, type Lease, type PageQuery, type ProjectScope, type ResponseRecord, type StoredRequest } from './response-records.js';
+import {
+  LEGACY_HEARTBEAT_MS,
+  PARAMS_PER_STATEMENT,
+  cursorBounds,
+  eventRow,
+  hardDelete,
+  hasSuccessors,
+  insertItems,
+  itemRows,
+  leaseExpired,
+} from './response-rows.js';
 
-/** What a background run needs besides the Response object and its input items. */
-export interface StoredRequest {
-  /** The validated request body without `input` (its items are stored as rows). */
-  body: Record<string, unknown>;
-  include: string[];
-  /** The create request's x-request-id, so a background run's calls to other services can be traced to it. */
-  requestId?: string;
-  /**
-   * Whom the response was created for: its row's project, and the principal a background run signs its
-   * calls to the other services with (absent: the open default project, as for rows from before keys).
-   */
-  principal?: Principal;
-}
-
-export interface ResponseRecord {
-  response: ResponseObject;
-  request: StoredRequest;
-  deleted: boolean;
-  /** The project the response belongs to. */
-  project: string;
-}
-
-/**
- * Which project's rows a read may see: a project id (every read on behalf of a client), or
- * ANY_PROJECT for the process-internal work that acts for the row's own project (a background run,
- * the reaper), which reaches a response by the id of its own job.
- */
-export const ANY_PROJECT = Symbol('any project');
-export type ProjectScope = string | typeof ANY_PROJECT;
-
-/** Who runs a response and until when (ms since the epoch) that holds unless renewed. */
-export interface Lease {
-  owner: string;
-  until: number;
-}
-
-/** A conversation append owed by a finished response (see OutboxStore). */
-export interface OutboxRecord {
-  conversationId: string;
-  items: readonly unknown[];
-  /** Whom the append is delivered as (the response's principal; absent: the open default project). */
-  principal?: Principal;
-}
-
-/** What finishes a response in one write (see `finish`). */
-export interface FinishWrite {
-  /** The response's project (its output item rows carry it). */
-  project: string;
-  /** Only when the stored status is one of these (a cancel or a takeover may have ended it meanwhile). */
-  ifStatus: readonly ResponseStatus[];
-  /** Output items not stored yet, at their positions from `from`. */
-  output?: { from: number; items: readonly { id: string }[] };
-  outbox?: OutboxRecord;
-}
-
-export interface PageQuery {
-  after?: string;
-  before?: string;
-  limit: number;
-  order: 'asc' | 'desc';
-}
-
-type Db = Kysely<any> | Transaction<any>;
-
-/** Bound parameters per statement we stay under: older SQLite builds allow 999. */
-const PARAMS_PER_STATEMENT = 900;
-/** Rows from before leases were kept: a run whose heartbeat is older than this is dead. */
-const LEGACY_HEARTBEAT_MS = 10_000;
-/** Postgres's limit (the wire protocol counts them in 16 bits). */
-const POSTGRES_PARAMS_PER_STATEMENT = 65_535;
+// The records' types live in response-records.ts; most code imports them from here, with the store.
+export * from './response-records.js';
 
 /**
  * Responses, their items and their background event streams, in SQLite or Postgres. Every row carries
@@ -95,9 +40,10 @@ export class ResponseStore {
    * events (a background response's `response.created`), atomically. On Postgres that is one
    * statement (data-modifying CTEs commit all or nothing) rather than BEGIN, an insert per table and
    * COMMIT: every round trip to the server is on the path of the reply. The project is the request's
-   * principal's.
+   * principal's. `provisional`: the `in_progress` row of a foreground response that is starting (see
+   * response-writes.ts): its commit does not wait for the disk; the finishing write's does.
    */
-  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = [], lease?: Lease): Promise<void> {
+  async insert(response: ResponseObject, request: StoredRequest, input: readonly ResponseItem[], events: readonly ResponseStreamEvent[] = [], lease?: Lease, opts: { provisional?: boolean } = {}): Promise<void> {
     const project = projectOf(request);
     const row = {
       project_id: project,
@@ -115,39 +61,7 @@ export class ResponseStore {
     };
     const items = [...itemRows(project, response.id, 'input', input, 0), ...itemRows(project, response.id, 'output', response.output, 0)];
     const eventRows = events.map((event) => eventRow(project, response.id, event));
-    const params = 12 + items.length * 6 + eventRows.length * 4;
-    if (this.database.dialect === 'postgres' && params <= POSTGRES_PARAMS_PER_STATEMENT) {
-      const inserts = (
-        [
-          ['responses', [row]],
-          ['response_items', items],
-          ['response_events', eventRows],
-        ] as const
-      ).filter(([, rows]) => rows.length > 0);
-      const [table, rows] = inserts.pop()!;
-      let creator: QueryCreator<any> = this.db;
-      for (const [cte, cteRows] of inserts) creator = creator.with(`stored_${cte}`, (db) => db.insertInto(cte).values([...cteRows]));
-      await creator.insertInto(table).values([...rows]).execute();
-      return;
-    }
-    if (this.database.sqliteWrite) {
-      // SQLite: the same rows through prepared statements, in one synchronous transaction.
-      await this.database.sqliteWrite((statement) => {
-        statement(insertSql('responses', row)).run(row);
-        for (const [table, rows] of [['response_items', items], ['response_events', eventRows]] as const) {
-          if (rows.length > 0) {
-            const insert = statement(insertSql(table, rows[0]!));
-            for (const r of rows) insert.run(r);
-          }
-        }
-      });
-      return;
-    }
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('responses').values(row).execute();
-      await insertRows(tx, 'response_items', items);
-      await insertRows(tx, 'response_events', eventRows);
-    });
+    await writeInsert(this.database, { row, items, events: eventRows }, opts.provisional === true);
   }
 
   /**
@@ -190,48 +104,7 @@ export class ResponseStore {
       attempts: 0,
       next_attempt_at: 0,
     };
-    if (this.database.dialect === 'postgres') {
-      const { rows } = await sql<{ n: string }>`
-        with updated as (
-          update responses set status = ${response.status}, body = ${body}, lease_until = null
-          where id = ${response.id} and status in (${sql.join([...write.ifStatus])}) returning id
-        ), stored_items as (
-          insert into response_items (project_id, response_id, item_id, kind, position, body)
-          select ${write.project}::text, updated.id, v.item_id, v.kind, v.position, v.body from updated, jsonb_to_recordset(${JSON.stringify(items)}::jsonb)
-            as v(item_id text, kind text, position int, body text)
-        ), stored_outbox as (
-          insert into response_outbox (project_id, principal, response_id, conversation_id, items, attempts, next_attempt_at)
-          select ${write.project}::text, ${outbox?.principal ?? null}::text, updated.id, ${outbox?.conversation_id ?? null}::text, ${outbox?.items ?? null}::text, 0, 0
-          from updated where ${outbox ? 1 : 0} = 1
-        )
-        select count(*) as n from updated`.execute(this.db);
-      return Number(rows[0]?.n) > 0;
-    }
-    if (this.database.sqliteWrite) {
-      const statuses = [...write.ifStatus];
-      const update = `update responses set status = ?, body = ?, lease_until = null where id = ? and status in (${statuses.map(() => '?').join(', ')})`;
-      return this.database.sqliteWrite((statement) => {
-        if (statement(update).run(response.status, body, response.id, ...statuses).changes === 0) return false;
-        if (items.length > 0) {
-          const insert = statement(insertSql('response_items', items[0]!));
-          for (const item of items) insert.run(item);
-        }
-        if (outbox) statement(insertSql('response_outbox', outbox)).run(outbox);
-        return true;
-      });
-    }
-    return this.db.transaction().execute(async (tx) => {
-      const res = await tx
-        .updateTable('responses')
-        .set({ status: response.status, body, lease_until: null })
-        .where('id', '=', response.id)
-        .where('status', 'in', [...write.ifStatus])
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return false;
-      await insertRows(tx, 'response_items', items);
-      if (outbox) await tx.insertInto('response_outbox').values(outbox).execute();
-      return true;
-    });
+    return writeFinish(this.database, { response, body, items, outbox, ifStatus: write.ifStatus, project: write.project });
   }
 
   /**
@@ -240,8 +113,11 @@ export class ResponseStore {
    */
   async renewLeases(owner: string, ids: readonly string[], until: number): Promise<Set<string>> {
     const alive = new Set<string>();
+    // A renewal lost in a database crash only makes a lease look older; committed without waiting for
+    // the disk, it also holds the row locks that a finishing response waits for a shorter time.
+    const db = this.database.relaxed ?? this.db;
     for (let i = 0; i < ids.length; i += PARAMS_PER_STATEMENT) {
-      const rows = await this.db
+      const rows = await db
         .updateTable('responses')
         .set({ lease_until: until })
         .where('owner', '=', owner)
@@ -449,52 +325,3 @@ export class ResponseStore {
   }
 }
 
-async function insertItems(db: Db, project: string, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
-  await insertRows(db, 'response_items', itemRows(project, responseId, kind, items, firstPosition));
-}
-
-function itemRows(project: string, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number) {
-  return items.map((item, i) => ({ project_id: project, response_id: responseId, item_id: item.id, kind, position: firstPosition + i, body: JSON.stringify(item) }));
-}
-
-function eventRow(project: string, responseId: string, event: ResponseStreamEvent) {
-  return { project_id: project, response_id: responseId, sequence_number: event.sequence_number, body: JSON.stringify(event) };
-}
-
-/** `insert into <table> (<columns>) values (@<column>, ...)` for a row object's keys: bound by name from the row itself. */
-function insertSql(table: string, row: Record<string, unknown>): string {
-  const columns = Object.keys(row);
-  return `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
-}
-
-/** Multi-row inserts, chunked: SQLite caps the number of bound parameters per statement. */
-async function insertRows(db: Db, table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
-  if (rows.length === 0) return;
-  const perStatement = Math.floor(PARAMS_PER_STATEMENT / Object.keys(rows[0]!).length);
-  for (let i = 0; i < rows.length; i += perStatement) await db.insertInto(table).values(rows.slice(i, i + perStatement)).execute();
-}
-
-/** The cursors of a page with the comparison each puts on the ordering column: items after `after`, before `before`. */
-function cursorBounds(page: PageQuery): [string, '<' | '>'][] {
-  const out: [string, '<' | '>'][] = [];
-  if (page.after) out.push([page.after, page.order === 'desc' ? '<' : '>']);
-  if (page.before) out.push([page.before, page.order === 'desc' ? '>' : '<']);
-  return out;
-}
-
-/** An `in_progress` row's lease ran out (rows from before leases: their heartbeat is stale). */
-function leaseExpired(now: number) {
-  return (eb: ExpressionBuilder<any, 'responses'>) =>
-    eb.or([eb('lease_until', '<', now), eb.and([eb('lease_until', 'is', null), eb(eb.fn.coalesce('heartbeat_at', eb.lit(0)), '<', now - LEGACY_HEARTBEAT_MS)])]);
-}
-
-async function hasSuccessors(db: Db, id: string): Promise<boolean> {
-  const child = await db.selectFrom('responses').select('id').where('previous_response_id', '=', id).limit(1).executeTakeFirst();
-  return Boolean(child);
-}
-
-async function hardDelete(db: Db, id: string): Promise<void> {
-  await db.deleteFrom('response_items').where('response_id', '=', id).execute();
-  await db.deleteFrom('response_events').where('response_id', '=', id).execute();
-  await db.deleteFrom('responses').where('id', '=', id).execute();
-}

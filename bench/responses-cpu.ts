@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { REPO_ROOT } from '../scripts/launcher.js';
+import { closeAgent, probe, processCpuSeconds, throughput, warm, type Probe } from './load.js';
+import { spawnEntry, startDistributed, startEmbedded, waitReady, type BenchPlatform } from './processes.js';
+
+// Section 4's concurrency phase alone, for working on the Responses hot path (issue 13): one kind of
+// request at a time against one platform, printing the platform's CPU per request, so a profile
+// (RCPU_PROF=1) holds one kind only and a change can be judged in a minute.
+//   RCPU_MODE=embedded|distributed  RCPU_KINDS=stored,unstored,stream,chat  RCPU_SECONDS=4  RCPU_ROUNDS=2
+//   RCPU_COMPARE_ROOT=<another checkout with node_modules>: its embedded gateway too, the kinds taking
+//   turns between the two (an A/B of a change in one run, under the same load)
+//   npx tsx bench/responses-cpu.ts
+
+const mode = (process.env.RCPU_MODE ?? 'embedded') as 'embedded' | 'distributed';
+const kinds = (process.env.RCPU_KINDS ?? 'stored,unstored,chat').split(',');
+const seconds = Number(process.env.RCPU_SECONDS ?? 4);
+const rounds = Number(process.env.RCPU_ROUNDS ?? 2);
+const concurrency = Number(process.env.RCPU_CONCURRENCY ?? 32);
+const profDir = join(REPO_ROOT, '.tmp', 'rcpu-prof', mode);
+const nodeArgs = process.env.RCPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+
+const BODIES: Record<string, [string, unknown]> = {
+  stored: ['/v1/responses', { model: 'mock-model', input: 'hi' }],
+  unstored: ['/v1/responses', { model: 'mock-model', input: 'hi', store: false }],
+  stream: ['/v1/responses', { model: 'mock-model', input: 'hi', stream: true }],
+  chat: ['/v1/chat/completions', { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] }],
+};
+
+const mock = await spawnEntry('mock', 'bench/mock-server-main.ts', {});
+const platforms: BenchPlatform[] = [];
+try {
+  await waitReady(mock, '/v1/models');
+  const env = { BACKEND_BASE_URL: `${mock.url}/v1`, BACKEND_API_KEY: 'bench-key', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
+  platforms.push(mode === 'embedded' ? await startEmbedded(env, nodeArgs) : await startDistributed(env, nodeArgs));
+  if (process.env.RCPU_COMPARE_ROOT) platforms.push(await startEmbedded(env, [], process.env.RCPU_COMPARE_ROOT));
+  const sides = platforms.map((pf, i) => ({
+    label: i === 0 ? mode : 'compared',
+    pids: pf.processes.filter((p) => pf.mode === 'embedded' || /gateway|responses/.test(p.name)).map((p) => p.child.pid!),
+    probes: new Map<string, Probe>(kinds.map((k) => [k, probe(pf.url, BODIES[k]![0], BODIES[k]![1])])),
+  }));
+  for (const side of sides) for (const p of side.probes.values()) await warm(p, 8, 400);
+  const cpu = new Map<string, { cpu: number; n: number; per: number }>();
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, p, pids] of kinds.flatMap((k) => (r % 2 ? [...sides].reverse() : sides).map((s) => [`${s.label} ${k}`, s.probes.get(k)!, s.pids] as const))) {
+      const t = await throughput(p, concurrency, seconds, pids);
+      const c = cpu.get(k) ?? { cpu: 0, n: 0, per: 0 };
+      c.cpu += [...t.cpu.values()].reduce((a, b) => a + b, 0);
+      c.n += t.requests;
+      c.per += t.perSecond / rounds;
+      cpu.set(k, c);
+      if (t.errors) console.log(`${k}: ${t.errors} errors`);
+    }
+  }
+  for (const [k, c] of [...cpu].sort()) console.log(`${k.padEnd(20)} ${((c.cpu / c.n) * 1e3).toFixed(3)} ms CPU/request  ${c.per.toFixed(0)} req/s  (${c.n} requests)`);
+  console.log(`mock pid CPU so far: ${processCpuSeconds(mock.child.pid)?.toFixed(1)} s`);
+} finally {
+  closeAgent();
+  for (const pf of platforms) await pf.stop();
+  await mock.stop();
+}
