@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/measure-start.ts [--runs N] [--dir DIR] [--no-build] [--also DIR2 ...]`: how fast
+ * `npx tsx scripts/measure-start.ts [--runs N] [--dir DIR] [--no-build] [--also DIR2 ...] [--env K=V]`: how fast
  * the production build starts (issue 15: "starts in under 2 seconds"). Builds once (`npm run build --
  * --link` into DIR, default .tmp/measure-start), then takes turns, N rounds: the runtime's own start
  * (`node -e 0`, spawn → exit), the compiled gateway (embedded, fresh DATA_DIR) and one service role
@@ -7,7 +7,7 @@
  * /readyz. Reports the medians of wall time and of the child's CPU time (user + system, /proc) at
  * that moment: on a loaded machine the baseline row says how slow "nothing" is right now, and CPU
  * time is what the load hardly changes. `--also DIR2` adds the same two rows for another build tree
- * (e.g. one built from an older commit), measured in the same rounds.
+ * (e.g. one built from an older commit), measured in the same rounds; `--env K=V` sets K for every start.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +34,8 @@ interface Target {
 
 // Prints its own CPU time so far, which is all of it: the runtime's start and nothing else.
 const BASELINE: Target = { name: 'node -e 0 (baseline: the runtime alone)', args: ['-e', 'const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1000))'], exits: true };
+
+const EXTRA_ENV: Record<string, string> = {};
 
 function targetsOf(dir: string, label: string): Target[] {
   return [
@@ -69,7 +71,7 @@ async function startOnce(target: Target): Promise<Sample> {
   const t0 = performance.now();
   const child = spawn(process.execPath, target.args, {
     cwd: target.dir ?? REPO,
-    env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...target.env },
+    env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...EXTRA_ENV, ...target.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -122,6 +124,8 @@ async function main(): Promise<void> {
   };
   const runs = Number(opt('--runs') ?? 9);
   const also = args.flatMap((a, i) => (args[i - 1] === '--also' ? [resolve(REPO, a)] : []));
+  // --env K=V: set for every start (e.g. INGEST_CHUNK_THREADS=0).
+  Object.assign(EXTRA_ENV, Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split(/=(.*)/s).slice(0, 2)] : []))));
   const dir = resolve(REPO, opt('--dir') ?? '.tmp/measure-start');
   if (!args.includes('--no-build')) {
     const t0 = performance.now();
