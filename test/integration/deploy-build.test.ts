@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, REPO_ROOT } from '../support/process-harness.js';
 import { samplePdf, sampleDocx, samplePptx, sampleHtml } from '../../services/vector-stores/src/ingest/test-samples.js';
+import { available, freshPostgres, TEST_AMQP_URL, TEST_REDIS_URL } from '../support/backing-services.js';
 import { run } from './deploy-support.js';
 
 // The image's build commands, run here since no Docker engine is: `npm run build` compiles the
@@ -141,6 +142,27 @@ describe('the production build (npm run build)', () => {
     const ready = (await (await fetch(`${origin}/readyz`)).json()) as { service: string };
     expect(ready.service).toBe('prompts');
     expect((await fetch(`${origin}/metrics`)).status).toBe(200);
+  }, 180_000);
+
+  it('starts a distributed role from the bundle: Postgres, Redis and RabbitMQ clients load on demand', async () => {
+    const up = await Promise.all((['postgres', 'redis', 'rabbitmq'] as const).map((s) => available(s, 'bundled distributed role')));
+    if (up.includes(false)) return;
+    const pg = await freshPostgres('rgw_build');
+    try {
+      const { origin } = await startCompiled(['deploy/bin/start-role.js', 'responses'], {
+        GATEWAY_URL: 'http://127.0.0.1:9',
+        INTERNAL_TOKEN: 'build-test-token',
+        DATABASE_URL: pg.url,
+        REDIS_URL: TEST_REDIS_URL,
+        AMQP_URL: TEST_AMQP_URL,
+        KEY_PREFIX: `build${process.pid}`,
+      });
+      const health = (await (await fetch(`${origin}/health`)).json()) as { dependencies: Record<string, { status: string; kind: string }> };
+      expect(health.dependencies).toMatchObject({ database: { status: 'OK', kind: 'postgres' }, cache: { status: 'OK', kind: 'redis' }, queue: { status: 'OK', kind: 'amqp' } });
+    } finally {
+      for (const child of started.splice(0)) child.kill('SIGTERM');
+      await pg.drop().catch(() => {});
+    }
   }, 180_000);
 
   it('refuses an unknown role', async () => {
