@@ -20,13 +20,15 @@ COPY services/files/package.json services/files/
 COPY services/vector-stores/package.json services/vector-stores/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.build.json ./
-COPY scripts/build.ts scripts/
+COPY scripts/build.ts scripts/build-bundle.ts scripts/
 COPY deploy/bin deploy/bin
 COPY shared shared
 COPY gateway gateway
 COPY services services
-# TypeScript compiled here, into /app as a workspace tree of plain JavaScript (scripts/build.ts);
-# then production dependencies only, installed into that tree.
+# TypeScript compiled here, into /app as a workspace tree of plain JavaScript (scripts/build.ts), and
+# each entry point bundled into /app/bundle (esbuild, scripts/build-bundle.ts: one file to load
+# instead of thousands is most of the start time); then production dependencies only, installed
+# into that tree (the native addons and the few packages loaded from node_modules at run time).
 RUN npm run build -- --out /app
 WORKDIR /app
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -87,7 +87,7 @@ export async function attachBatch(origin: string, storeId: string, fileIds: stri
 
 /** The index the embedded platform opens on this data dir (same adapter as the gateway's, no QDRANT_URL). */
 export async function openIndexAt(dataDir: string): Promise<VectorIndex> {
-  const index = createVectorIndex({ dataDir, qdrantUrl: undefined, qdrantApiKey: undefined });
+  const index = await createVectorIndex({ dataDir, qdrantUrl: undefined, qdrantApiKey: undefined });
   await index.ensureReady();
   return index;
 }

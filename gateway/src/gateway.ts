@@ -41,9 +41,8 @@ import { docsRoutes } from './routes/docs-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { introspectionRouteDescriptors } from './routes/introspection-routes.js';
 import { modelsRoutes } from './routes/models-routes.js';
-import { serviceProxy } from './service-proxy.js';
 import { corsPolicy } from './cors.js';
-import { startExtProc, type ExtProcServer } from './extproc/index.js';
+import type { ExtProcServer } from './extproc/index.js';
 import { checkFactories, SERVICE_FACTORIES } from './service-registry.js';
 
 export interface Gateway {
@@ -108,6 +107,8 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
     for (const { spec, placement, url: remote } of placements) {
       if (placement === 'external') continue;
       if (placement === 'proxied') {
+        // http-proxy-middleware loads only where a service is proxied (distributed).
+        const { serviceProxy } = await import('./service-proxy.js');
         const proxy = serviceProxy(spec.name, remote!, logger, config.proxyTimeoutMs);
         mounts[spec.name] = (req, res) => {
           assignRequestId(req, res);
@@ -231,6 +232,8 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
   // ExtProc mode (EXTPROC_PORT): Envoy's external processor, answering through the listener above.
   let extproc: ExtProcServer | undefined;
   if (config.extproc) {
+    // gRPC and the .proto files load only with ExtProc on.
+    const { startExtProc } = await import('./extproc/index.js');
     extproc = await startExtProc({
       config: config.extproc,
       host,

@@ -1,9 +1,7 @@
 import type { ServiceFactory, ServiceName, ServiceSpec } from '@rgw/shared';
-import { createConversationsService } from '@rgw/conversations';
-import { createFilesService } from '@rgw/files';
-import { createPromptsService } from '@rgw/prompts';
-import { createResponsesService } from '@rgw/responses';
-import { createIngestWorker, createVectorStoresService } from '@rgw/vector-stores';
+
+// Each service's code loads when the gateway runs it (mounted or in-process), so a distributed
+// gateway, which proxies them all, loads none of it.
 
 /**
  * The factory of each service of the manifest, for running it in the gateway's process (mounted api
@@ -11,12 +9,12 @@ import { createIngestWorker, createVectorStoresService } from '@rgw/vector-store
  * the manifest does not know) is a type error; `checkFactories` repeats the check at start.
  */
 export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
-  responses: createResponsesService,
-  conversations: createConversationsService,
-  prompts: createPromptsService,
-  files: createFilesService,
-  'vector-stores': createVectorStoresService,
-  'ingest-worker': createIngestWorker,
+  responses: async (platform, options) => (await import('@rgw/responses')).createResponsesService(platform, options),
+  conversations: async (platform) => (await import('@rgw/conversations')).createConversationsService(platform),
+  prompts: async (platform) => (await import('@rgw/prompts')).createPromptsService(platform),
+  files: async (platform, options) => (await import('@rgw/files')).createFilesService(platform, options),
+  'vector-stores': async (platform, options) => (await import('@rgw/vector-stores')).createVectorStoresService(platform, options),
+  'ingest-worker': async (platform, options) => (await import('@rgw/vector-stores')).createIngestWorker(platform, options),
 };
 
 /** Throws when the factories and the manifest do not name the same services. */

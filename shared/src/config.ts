@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type { parse as Parse } from 'yaml';
 import { z } from 'zod';
 import type { ObjectStoreConfig } from './objects/object-store.js';
 import { SERVICE_MANIFEST, serviceUrlVariable, type ServiceName } from './service-manifest.js';
+
+// The YAML parser loads only with a CONFIG_FILE (loadConfig is synchronous, hence require).
+const requireCjs = createRequire(import.meta.url);
+const parseYaml = (text: string): unknown => (requireCjs('yaml') as { parse: typeof Parse }).parse(text);
 
 const API_SERVICE_NAMES = SERVICE_MANIFEST.filter((s) => s.role === 'api').map((s) => s.name) as [ServiceName, ...ServiceName[]];
 

@@ -48,7 +48,7 @@ export async function createPlatform(config: Config, name: string, opts: { logge
       ? await AmqpQueue.connect(config.amqpUrl, config.keyPrefix, logger, { shutdownGraceMs })
       : await DatabaseQueue.open(database, logger, { shutdownGraceMs });
     opened.push(queue);
-    const objects = createObjectStore(config.objectStore);
+    const objects = await createObjectStore(config.objectStore);
     opened.push(objects);
     const catalog = new ModelCatalog(config.providers, cache, config.modelCacheTtlMs, logger);
     // Never a guess: defaulting to this process's own port made a lone service call itself.

@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { stringify } from 'yaml';
+import type { stringify as Stringify } from 'yaml';
 import { defineRoute, type AnyRoute } from '@rgw/shared';
+
+// The YAML writer loads on the first request for the YAML document, not with the gateway.
+const requireCjs = createRequire(import.meta.url);
+const stringify = (value: unknown, options: { aliasDuplicateObjects: boolean }): string => (requireCjs('yaml') as { stringify: typeof Stringify }).stringify(value, options);
 
 /** Llama Stack's RouteInfo: one method of one path, and who implements it (here: the owning service). */
 export interface RouteInfo {

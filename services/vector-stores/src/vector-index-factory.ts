@@ -10,7 +10,7 @@ const shared = new WeakMap<Platform, { index: Promise<VectorIndex>; users: numbe
  * else the embedded index at `<DATA_DIR>/vector-index.sqlite` (processes on one host share that file).
  * One instance per platform, so the in-process worker of the embedded mode writes where the API reads.
  */
-function openVectorIndex(platform: Platform): VectorIndex {
+function openVectorIndex(platform: Platform): Promise<VectorIndex> {
   if (!platform.config.qdrantUrl) mkdirSync(platform.config.dataDir, { recursive: true });
   return createVectorIndex(platform.config, { qdrantPrefix: platform.config.keyPrefix });
 }
@@ -19,8 +19,10 @@ function openVectorIndex(platform: Platform): VectorIndex {
 export async function acquireVectorIndex(platform: Platform): Promise<{ index: VectorIndex; release(): Promise<void> }> {
   let entry = shared.get(platform);
   if (!entry) {
-    const index = openVectorIndex(platform);
-    entry = { index: index.ensureReady().then(() => index), users: 0 };
+    entry = { index: openVectorIndex(platform).then(async (index) => {
+        await index.ensureReady();
+        return index;
+      }), users: 0 };
     shared.set(platform, entry);
   }
   entry.users++;

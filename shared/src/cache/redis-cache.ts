@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Cache } from './cache.js';
 
 /** INCRBY and, on a counter that has no deadline yet (just created), PEXPIRE: one atomic step. */
@@ -11,6 +11,9 @@ export class RedisCache implements Cache {
   private constructor(private readonly client: Redis, private readonly prefix: string) {}
 
   static async connect(url: string, prefix: string): Promise<RedisCache> {
+    // ioredis loads only where REDIS_URL is set (distributed), not with every process. Through
+    // `default` (its module.exports): a CommonJS module imported lazily from the bundle has no named exports.
+    const { Redis } = (await import('ioredis')).default;
     // Fail fast instead of queueing commands while Redis is away; callers treat a failure as a miss.
     const client = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
     client.on('error', () => {});

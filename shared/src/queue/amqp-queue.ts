@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Options } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { ServiceUnavailableError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { watchQueueDepth } from '../metrics/queue-depth.js';
@@ -69,6 +69,8 @@ export class AmqpQueue implements TopicQueue {
   }
 
   private async open(): Promise<void> {
+    // amqplib loads only where AMQP_URL is set (distributed), not with every process.
+    const { default: amqp } = await import('amqplib');
     const connection = await amqp.connect(this.url);
     connection.on('error', (err) => this.log.error({ err }, 'amqp connection error'));
     connection.on('close', () => {

@@ -1,9 +1,16 @@
-import JSZip from 'jszip';
-import mammoth from 'mammoth';
-import { extractText as extractPdfText, getDocumentProxy } from 'unpdf';
+import type { default as JSZipModule } from 'jszip';
+import type { extractText as ExtractPdfText, getDocumentProxy as GetDocumentProxy } from 'unpdf';
 import { formatBytes } from './byte-stream.js';
 import { InvalidFileError } from './ingest-errors.js';
 import { slices } from './text-decode.js';
+
+// jszip, mammoth and unpdf (about a megabyte of code) load on the first PDF, DOCX or PPTX file, not
+// with the service: each name below stands for the library's own function and loads it when called.
+type JSZip = JSZipModule;
+const JSZip = { loadAsync: async (buf: Buffer) => (await import('jszip')).default.loadAsync(buf) };
+const mammoth = { extractRawText: async (input: { buffer: Buffer }) => (await import('mammoth')).default.extractRawText(input) };
+const getDocumentProxy: typeof GetDocumentProxy = async (...args) => (await import('unpdf')).getDocumentProxy(...args);
+const extractPdfText = (async (...args: Parameters<typeof ExtractPdfText>) => (await import('unpdf')).extractText(...args)) as typeof ExtractPdfText;
 
 // Binary document formats: each needs the whole file in memory (the caller caps its size).
 

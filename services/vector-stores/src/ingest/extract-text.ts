@@ -1,9 +1,14 @@
-import { convert } from 'html-to-text';
+import { createRequire } from 'node:module';
+import type { convert as Convert } from 'html-to-text';
 import { type ByteSource, peek, readAll } from './byte-stream.js';
 import { extractDocx, extractPdf, extractPptx, zipKind } from './extract-office.js';
 import { declaredKind, type FileKind, looksLikeText, sniffKind } from './file-type.js';
 import { InvalidFileError, UnsupportedFileError } from './ingest-errors.js';
 import { decodeText, encodingOf, lines, slices, textEncodingOf } from './text-decode.js';
+
+// html-to-text (htmlparser2 under it) loads on the first HTML file, not with the service.
+const requireCjs = createRequire(import.meta.url);
+const convert: typeof Convert = (...args) => (requireCjs('html-to-text') as { convert: typeof Convert }).convert(...args);
 
 export interface ExtractOptions {
   filename: string;
