@@ -39,6 +39,8 @@ export interface EmbeddedIndexOptions {
    * where there is more than one core, unless INDEX_WRITER_THREAD=0.
    */
   writerThread?: boolean;
+  /** How long the writer thread may sit idle before it is stopped (default 60 s). */
+  writerIdleMs?: number;
 }
 
 export const DEFAULT_EXACT_LIMIT = 2000;
@@ -52,6 +54,8 @@ const HYBRID_DEPTH = 50;
  * rounding moves a 384-dimension cosine by about 1e-4, so only near-ties can change places.
  */
 const RESCORE_EXTRA = 8;
+/** A writer thread without a write for this long is stopped (its memory back); the next upsert starts another. */
+const WRITER_IDLE_MS = 60_000;
 
 /** Rows that may be returned: row ids and their slots in the compact vector copy. */
 interface Candidates {
@@ -82,6 +86,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
   private readonly logRetention: number;
   private writer?: IndexWriterThread;
   private writerStart?: Promise<void>;
+  private writerIdle?: NodeJS.Timeout;
   /** The writes of this instance, in the order they were called (the writer thread answers later). */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -126,6 +131,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
     await this.inOrder(async () => {
       if (writer?.usable) {
         await writer.write(rows);
+        this.stopWriterWhenIdle();
       } else {
         // IMMEDIATE: take the write lock up front, so two writers queue on the busy timeout instead of
         // one failing to upgrade a read transaction.
@@ -166,6 +172,19 @@ export class EmbeddedVectorIndex implements VectorIndex {
     const run = this.writes.then(write);
     this.writes = run.catch(() => {});
     return run;
+  }
+
+  private stopWriterWhenIdle(): void {
+    clearTimeout(this.writerIdle);
+    this.writerIdle = setTimeout(() => {
+      // In turn with the writes: an upsert that picked this thread finds it closed and writes here.
+      void this.inOrder(async () => {
+        const idle = this.writer;
+        this.writer = undefined;
+        this.writerStart = undefined;
+        await idle?.close();
+      });
+    }, this.options.writerIdleMs ?? WRITER_IDLE_MS).unref();
   }
 
   /** The writer thread once it is up (started on the first upsert; until then rows are written here). */
@@ -233,6 +252,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.writerIdle);
     await this.writes;
     await this.writerStart;
     await this.writer?.close();
