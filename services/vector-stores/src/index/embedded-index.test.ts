@@ -69,4 +69,19 @@ describe('EmbeddedVectorIndex', () => {
     expect(hits.map((h) => [h.chunkId, h.score])).toEqual([['c0', 1]]);
     expect((await search(idx, 100)).filter((h) => h.chunkId === 'c0').length).toBe(1);
   });
+
+  it('writes on its writer thread in call order with deletes, and across the thread stopping when idle', async () => {
+    const idx = fresh({ writerThread: true, writerIdleMs: 200 })();
+    for (let round = 0; round < 3; round++) {
+      await idx.upsert([chunk(1)]);
+      // Wait for the thread to be up, then an upsert and a delete called back to back: the delete wins.
+      await new Promise((r) => setTimeout(r, round === 1 ? 400 : 1500));
+      const written = idx.upsert([chunk(2), chunk(3)]);
+      const deleted = idx.deleteFile('vs', 'f2');
+      await Promise.all([written, deleted]);
+      expect((await idx.fileUsage('vs', 'f2')).chunks).toBe(0);
+      expect((await idx.fileUsage('vs', 'f3')).chunks).toBe(1);
+      await idx.deleteFile('vs', 'f3');
+    }
+  }, 30_000);
 });

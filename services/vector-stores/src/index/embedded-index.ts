@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { compileFilter } from '@rgw/shared/attribute-filter';
 import { InvalidRequestError } from '@rgw/shared/errors';
 import { DEFAULT_ANN_SETTINGS, type AnnSettings } from './ann-graph.js';
 import { AnnMirror, type RowMeta } from './ann-mirror.js';
-import { openSchema, type ChunkRow } from './embedded-schema.js';
+import { openSchema, UPSERT_SQL, type ChunkRow } from './embedded-schema.js';
+import { IndexWriterThread } from './embedded-writer.js';
 import type { SnapshotOutcome } from './graph-snapshot.js';
 import { bm25Score, ftsMatchQuery } from './keyword-terms.js';
 import type { QuantizedVectors } from './quantized-vectors.js';
@@ -32,6 +34,13 @@ export interface EmbeddedIndexOptions {
    * change log instead of rebuilding. 0 turns snapshots off (neither written nor read).
    */
   snapshotMinChanges?: number;
+  /**
+   * Commit upserts on a writer thread (embedded-writer.ts), beside the caller's thread. Default: on
+   * where there is more than one core, unless INDEX_WRITER_THREAD=0.
+   */
+  writerThread?: boolean;
+  /** How long the writer thread may sit idle before it is stopped (default 60 s). */
+  writerIdleMs?: number;
 }
 
 export const DEFAULT_EXACT_LIMIT = 2000;
@@ -46,6 +55,8 @@ const HYBRID_DEPTH = 50;
  * near-ties can change places.
  */
 const RESCORE_EXTRA = 8;
+/** A writer thread without a write for this long is stopped (its memory back); the next upsert starts another. */
+const WRITER_IDLE_MS = 60_000;
 
 /** Rows that may be returned: row ids and their slots in the compact vector copy. */
 interface Candidates {
@@ -74,6 +85,11 @@ export class EmbeddedVectorIndex implements VectorIndex {
   private readonly exactLimit: number;
   private readonly filteredExactLimit: number;
   private readonly logRetention: number;
+  private writer?: IndexWriterThread;
+  private writerStart?: Promise<void>;
+  private writerIdle?: NodeJS.Timeout;
+  /** The writes of this instance, in the order they were called (the writer thread answers later). */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly path: string,
@@ -112,29 +128,75 @@ export class EmbeddedVectorIndex implements VectorIndex {
         embedding: unit ? vectorToBlob(unit) : null,
       };
     });
-    // IMMEDIATE: take the write lock up front, so two writers queue on the busy timeout instead of
-    // one failing to upgrade a read transaction.
-    db.transaction(() => {
-      for (const r of rows) this.stmt.upsert.run(r);
-    }).immediate();
-    this.pruneLog();
+    const writer = this.startedWriter();
+    await this.inOrder(async () => {
+      if (writer?.usable) {
+        await writer.write(rows);
+        this.stopWriterWhenIdle();
+      } else {
+        // IMMEDIATE: take the write lock up front, so two writers queue on the busy timeout instead of
+        // one failing to upgrade a read transaction.
+        db.transaction(() => {
+          for (const r of rows) this.stmt.upsert.run(r);
+        }).immediate();
+      }
+      this.pruneLog();
+    });
   }
 
   async deleteFile(vectorStoreId: string, fileId: string): Promise<void> {
     const db = this.open();
-    db.transaction(() => this.stmt.deleteFile.run(vectorStoreId, fileId)).immediate();
-    this.pruneLog();
+    await this.inOrder(() => {
+      db.transaction(() => this.stmt.deleteFile.run(vectorStoreId, fileId)).immediate();
+      this.pruneLog();
+    });
   }
 
   async deleteStore(vectorStoreId: string): Promise<void> {
     const db = this.open();
-    db.transaction(() => this.stmt.deleteStore.run(vectorStoreId)).immediate();
-    this.pruneLog();
+    await this.inOrder(() => {
+      db.transaction(() => this.stmt.deleteStore.run(vectorStoreId)).immediate();
+      this.pruneLog();
+    });
   }
 
   async setFileAttributes(vectorStoreId: string, fileId: string, attributes: Attributes): Promise<void> {
     const db = this.open();
-    db.transaction(() => this.stmt.setAttributes.run(JSON.stringify(attributes), vectorStoreId, fileId)).immediate();
+    await this.inOrder(() => db.transaction(() => this.stmt.setAttributes.run(JSON.stringify(attributes), vectorStoreId, fileId)).immediate());
+  }
+
+  /**
+   * Runs a write after every write called before it has committed: an upsert on the writer thread
+   * must not be overtaken by a delete called after it (that would leave the upserted rows behind).
+   */
+  private inOrder<T>(write: () => T | Promise<T>): Promise<T> {
+    const run = this.writes.then(write);
+    this.writes = run.catch(() => {});
+    return run;
+  }
+
+  private stopWriterWhenIdle(): void {
+    clearTimeout(this.writerIdle);
+    this.writerIdle = setTimeout(() => {
+      // In turn with the writes: an upsert that picked this thread finds it closed and writes here.
+      void this.inOrder(async () => {
+        const idle = this.writer;
+        this.writer = undefined;
+        this.writerStart = undefined;
+        await idle?.close();
+      });
+    }, this.options.writerIdleMs ?? WRITER_IDLE_MS).unref();
+  }
+
+  /** The writer thread once it is up (started on the first upsert; until then rows are written here). */
+  private startedWriter(): IndexWriterThread | undefined {
+    const wanted = this.options.writerThread ?? (process.env.INDEX_WRITER_THREAD !== '0' && availableParallelism() > 1);
+    if (!wanted) return undefined;
+    this.writerStart ??= IndexWriterThread.start(this.path, this.options.busyTimeoutMs ?? 10_000).then(async (w) => {
+      if (this.db) this.writer = w;
+      else await w?.close(); // closed meanwhile
+    });
+    return this.writer;
   }
 
   async fileChunks(vectorStoreId: string, fileId: string, opts: { afterIndex?: number; limit: number }) {
@@ -191,6 +253,12 @@ export class EmbeddedVectorIndex implements VectorIndex {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.writerIdle);
+    await this.writes;
+    await this.writerStart;
+    await this.writer?.close();
+    this.writer = undefined;
+    this.writerStart = undefined;
     this.mirror?.close();
     this.db?.close();
     this.db = undefined;
@@ -362,11 +430,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
       WHERE chunks_fts MATCH ? AND c.project_id = ? AND c.store_id IN (SELECT value FROM json_each(?))
       ORDER BY rank`;
     this.stmt = {
-      upsert: db.prepare(`INSERT INTO chunks (id, project_id, store_id, file_id, filename, chunk_index, text, tokens, attributes, dim, embedding)
-        VALUES (@id, @project_id, @store_id, @file_id, @filename, @chunk_index, @text, @tokens, @attributes, @dim, @embedding)
-        ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id, store_id = excluded.store_id, file_id = excluded.file_id,
-          filename = excluded.filename, chunk_index = excluded.chunk_index, text = excluded.text, tokens = excluded.tokens,
-          attributes = excluded.attributes, dim = excluded.dim, embedding = excluded.embedding`),
+      upsert: db.prepare(UPSERT_SQL),
       deleteFile: db.prepare('DELETE FROM chunks WHERE store_id = ? AND file_id = ?'),
       deleteStore: db.prepare('DELETE FROM chunks WHERE store_id = ?'),
       setAttributes: db.prepare('UPDATE chunks SET attributes = ? WHERE store_id = ? AND file_id = ?'),

@@ -53,6 +53,13 @@ CREATE TRIGGER IF NOT EXISTS chunks_au_attributes AFTER UPDATE OF attributes ON 
 END;
 `;
 
+/** Inserts a chunk row or rewrites the row of the same id (named parameters: the column names). */
+export const UPSERT_SQL = `INSERT INTO chunks (id, project_id, store_id, file_id, filename, chunk_index, text, tokens, attributes, dim, embedding)
+  VALUES (@id, @project_id, @store_id, @file_id, @filename, @chunk_index, @text, @tokens, @attributes, @dim, @embedding)
+  ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id, store_id = excluded.store_id, file_id = excluded.file_id,
+    filename = excluded.filename, chunk_index = excluded.chunk_index, text = excluded.text, tokens = excluded.tokens,
+    attributes = excluded.attributes, dim = excluded.dim, embedding = excluded.embedding`;
+
 export function openSchema(db: Database): void {
   db.pragma('journal_mode = WAL');
   // WAL makes a commit durable against a process crash; a power loss may lose the last commits,

@@ -1,19 +1,5 @@
-import { createRequire } from 'node:module';
-
-type Bpe = (string | number[])[];
-type Encode = (text: string, options: { disallowedSpecial: Set<string> }) => Iterable<number>;
-
-// o200k_base's tables take about a second and 70 MB to load: every process that mounts the vector
-// stores (the embedded gateway included) would pay it at start, though only chunking needs them.
-// Loaded synchronously (the package's CommonJS build) on the first use.
-const requireCjs = createRequire(import.meta.url);
-let tables: { bpe: Bpe; encode: Encode } | undefined;
-function o200k(): { bpe: Bpe; encode: Encode } {
-  return (tables ??= {
-    bpe: (requireCjs('gpt-tokenizer/bpeRanks/o200k_base') as { default: Bpe }).default,
-    encode: (requireCjs('gpt-tokenizer/encoding/o200k_base') as { encode: Encode }).encode,
-  });
-}
+import { IntList } from './int-list.js';
+import { o200k } from './o200k-encoder.js';
 
 /** One chunk of a file's text: its position, its text and its length in o200k_base tokens. */
 export interface TextChunk {
@@ -27,31 +13,13 @@ export interface ChunkOptions {
   overlapTokens: number;
 }
 
-// Text from a file may contain `<|endoftext|>` and the like: it is text, never a special token.
-const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
 /** Text is tokenized in pieces of about this many characters, cut where the tokenizer would cut anyway. */
 const TOKENIZE_CHARS = 16 * 1024;
 /** Past this much text without a safe cut (one long "word"), it is cut anyway. */
 const FORCE_CUT_CHARS = 256 * 1024;
 
-// Tokens that begin inside a UTF-8 character (with a continuation byte): a chunk must neither start
-// nor end right before one, or its text would hold half a character.
-let midCharTokens: Set<number> | null = null;
-function startsMidCharacter(token: number): boolean {
-  if (!midCharTokens) {
-    midCharTokens = new Set();
-    const { bpe } = o200k();
-    for (let id = 0; id < bpe.length; id++) {
-      const entry = bpe[id]!;
-      if (typeof entry !== 'string' && (entry[0]! & 0xc0) === 0x80) midCharTokens.add(id);
-    }
-  }
-  return midCharTokens.has(token);
-}
-
-/** The text of tokens[from, to), which starts and ends on character boundaries. */
-function decodeRange(tokens: number[], from: number, to: number): string {
+/** The text of tokens[from, to), with U+FFFD for the bytes of a character cut at either edge. */
+function decodeRange(tokens: Int32Array, from: number, to: number): string {
   const { bpe } = o200k();
   let out = '';
   let bytes: number[] = [];
@@ -104,19 +72,28 @@ export async function* chunkText(segments: AsyncIterable<string> | Iterable<stri
   if (!Number.isInteger(overlapTokens) || overlapTokens < 0 || overlapTokens * 2 > maxTokens) {
     throw new RangeError('overlapTokens must be an integer between 0 and half of maxTokens');
   }
+  const { encode, charLength, midCharacter } = o200k();
   let pending = '';
-  let tokens: number[] = [];
+  const tokens = new IntList();
+  // Where each token starts in `kept` (in UTF-16 units): a window that starts and ends on character
+  // boundaries is a slice of the text, never decoded from its tokens.
+  const offsets = new IntList();
+  let kept = ''; // the text from token 0 on
   let start = 0; // first token of the next window
   let covered = 0; // tokens before this index are in some chunk already
   let index = 0;
 
-  const isBoundary = (i: number): boolean => i >= tokens.length || !startsMidCharacter(tokens[i]!);
+  // Tokens that begin inside a UTF-8 character: a chunk must neither start nor end right before one,
+  // or its text would hold half a character.
+  const isBoundary = (i: number): boolean => i >= tokens.length || midCharacter[tokens.items[i]!] === 0;
+  const offsetOf = (i: number): number => (i < offsets.length ? offsets.items[i]! : kept.length);
 
   function* emitWindows(final: boolean): Generator<TextChunk> {
     while (tokens.length - start >= maxTokens || (final && tokens.length > covered)) {
       let end = Math.min(start + maxTokens, tokens.length);
       while (end > start + 1 && !isBoundary(end)) end--;
-      const text = decodeRange(tokens, start, end);
+      // Only a window narrower than one character (a few tokens at most) has an edge inside one.
+      const text = isBoundary(start) && isBoundary(end) ? kept.slice(offsetOf(start), offsetOf(end)) : decodeRange(tokens.items, start, end);
       if (text.trim()) yield { index: index++, text, tokens: end - start };
       covered = end;
       if (end >= tokens.length && final) break;
@@ -124,16 +101,33 @@ export async function* chunkText(segments: AsyncIterable<string> | Iterable<stri
       while (next < end && !isBoundary(next)) next++;
       start = next;
     }
-    // Drop tokens no window will read again, so memory does not grow with the input.
+    // Drop tokens and text no window will read again, so memory does not grow with the input.
     if (start > 8192) {
-      tokens = tokens.slice(start);
+      const from = offsetOf(start);
+      kept = kept.slice(from);
+      tokens.dropFirst(start);
+      offsets.dropFirst(start);
+      for (let i = 0; i < offsets.length; i++) offsets.items[i]! -= from;
       covered -= start;
       start = 0;
     }
   }
 
-  const tokenize = (text: string): void => {
-    for (const t of o200k().encode(text, AS_PLAIN_TEXT)) tokens.push(t);
+  const tokenize = (piece: string): void => {
+    // A lone surrogate is tokenized as U+FFFD (its UTF-8 encoding) and decoded as such: replaced
+    // first, the text and its tokens agree unit for unit.
+    const wf = piece as unknown as WellFormed;
+    const text = wf.isWellFormed() ? piece : wf.toWellFormed();
+    const first = tokens.length;
+    encode(text, tokens);
+    // Every token's share of the text: the characters it completes. The piece is whole characters,
+    // so the shares add up to its length, and token i starts at offsets[i] whenever it starts a character.
+    let at = kept.length;
+    for (let i = first; i < tokens.length; i++) {
+      offsets.push(at);
+      at += charLength[tokens.items[i]!]!;
+    }
+    kept += text;
   };
 
   for await (const segment of segments) {
@@ -154,4 +148,10 @@ export async function* chunkText(segments: AsyncIterable<string> | Iterable<stri
   if (pending) tokenize(pending);
   pending = '';
   yield* emitWindows(true);
+}
+
+/** String methods of ES2024 (Node 20 has them; the project's TypeScript lib is ES2023). */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
 }
