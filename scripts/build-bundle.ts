@@ -22,13 +22,14 @@ export const BUNDLE_DIR = 'bundle';
  * Not bundled: native addons (their .node files are found relative to the package), and optional
  * modules a dependency tries to load (pg's `pg-native`).
  */
-const EXTERNAL = ['better-sqlite3', 'hnswlib-node', 'pg-native'];
+const EXTERNAL = ['better-sqlite3', 'pg-native'];
 
-/** Entry points: the gateway, each role of the manifest, and the chunker's worker thread (a thread starts from a file of its own). */
+/** Entry points: the gateway, each role of the manifest, and the worker threads (a thread starts from a file of its own). */
 export function entryPoints(): Record<string, string> {
   const entries: Record<string, string> = { gateway: GATEWAY_ENTRY };
   for (const spec of SERVICE_MANIFEST) entries[spec.name] = serviceEntry(spec);
   entries['chunk-thread-worker'] = 'services/vector-stores/src/ingest/chunk-thread-worker.ts';
+  entries['embedded-writer-thread'] = 'services/vector-stores/src/index/embedded-writer-thread.ts';
   return entries;
 }
 

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { firstMessage, moduleWorker } from '../module-worker.js';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -37,28 +36,11 @@ export class IndexWriterThread {
 
   /** Starts a writer thread on the file (whose schema exists); undefined when none can start. */
   static async start(path: string, busyTimeoutMs: number): Promise<IndexWriterThread | undefined> {
-    const url = new URL(`./embedded-writer-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-    const workerData = { path, busyTimeoutMs };
-    // TypeScript run directly (tsx): Node 20 does not pass the loader hooks to worker threads, so the
-    // thread loads its module through tsx's API (as the ingest worker's chunker thread does).
-    const tsx = url.pathname.endsWith('.ts') ? tsxApiUrl() : undefined;
     let worker: Worker | undefined;
     try {
-      worker = tsx
-        ? new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}))`, { eval: true, workerData })
-        : new Worker(url, { workerData });
+      worker = moduleWorker('embedded-writer-thread', import.meta.url, { workerData: { path, busyTimeoutMs } });
       const started = worker;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the index writer thread did not start in time')), READY_TIMEOUT_MS);
-        started.once('message', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        started.once('error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-      });
+      await firstMessage(started, 'the index writer thread', READY_TIMEOUT_MS);
       return new IndexWriterThread(started);
     } catch {
       await worker?.terminate();
@@ -85,12 +67,4 @@ export class IndexWriterThread {
     this.failure ??= new Error('the index is closed');
     await this.worker.terminate();
   }
-}
-
-/** tsx's ESM API (`tsx/esm/api`, its `import` condition), found from here. */
-function tsxApiUrl(): string {
-  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
-  if (resolve) return resolve('tsx/esm/api');
-  // Where import.meta.resolve is missing (a test runner's transform), the `require` entry's sibling.
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
 }

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { firstMessage, moduleWorker } from '../module-worker.js';
 import { chunkText, type ChunkOptions, type TextChunk } from './chunk-tokens.js';
 
 /** Messages to the chunker thread (chunk-thread-worker.ts). */
@@ -163,26 +162,9 @@ export class ChunkThreads {
 }
 
 async function startThread(): Promise<Thread> {
-  const url = new URL(`./chunk-thread-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  // TypeScript run directly (tsx, as every entry point of this repository runs): Node 20 does not
-  // pass the process's loader hooks to worker threads, so the thread loads its module through tsx's API.
-  const tsx = url.pathname.endsWith('.ts') ? tsxApiUrl() : undefined;
-  const worker = tsx
-    ? new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(import.meta.url)}))`, { eval: true })
-    : new Worker(url);
+  const worker = moduleWorker('chunk-thread-worker', import.meta.url);
   const thread: Thread = { worker, busy: false, dead: false };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the chunker thread did not start in time')), READY_TIMEOUT_MS);
-    worker.once('message', (msg: FromWorker) => {
-      clearTimeout(timer);
-      if (msg.t === 'ready') resolve();
-      else reject(new Error(`the chunker thread said ${msg.t} first`));
-    });
-    worker.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
+  await firstMessage<FromWorker>(worker, 'the chunker thread', READY_TIMEOUT_MS, (msg) => (msg.t === 'ready' ? undefined : msg.t));
   worker.on('message', (msg: FromWorker) => thread.onMessage?.(msg));
   const die = (err: Error): void => {
     thread.dead = true;
@@ -200,12 +182,4 @@ function defaultThreads(): number {
   const configured = process.env.INGEST_CHUNK_THREADS;
   if (configured !== undefined && configured !== '') return Math.max(0, Math.floor(Number(configured)) || 0);
   return Math.max(1, availableParallelism() - 1);
-}
-
-/** tsx's ESM API (`tsx/esm/api`, its `import` condition), found from here. */
-function tsxApiUrl(): string {
-  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
-  if (resolve) return resolve('tsx/esm/api');
-  // Where import.meta.resolve is missing (a test runner's transform), the `require` entry's sibling.
-  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
 }
