@@ -42,7 +42,9 @@ export class IndexWriterThread {
       const started = worker;
       await firstMessage(started, 'the index writer thread', READY_TIMEOUT_MS);
       return new IndexWriterThread(started);
-    } catch {
+    } catch (err) {
+      // Not fatal (the rows are written on the calling thread), but never silent.
+      process.emitWarning(`the index writer thread could not start (${(err as Error).message}); rows are written on the main thread`);
       await worker?.terminate();
       return undefined;
     }
