@@ -180,7 +180,7 @@ describe.each(platforms)('extproc ($mode)', (p) => {
     expect(immediate(await ext.exchange({ method: 'POST', path: '/v1/responses', body: { model: 'mock-model', input: 'x', stream: false } })).status).toBe(200);
 
     // Through "Envoy": each delta reaches the client before the next one is produced.
-    await mock.enqueue({ type: 'text', text: 'one two three', chunks: ['one', ' two', ' three'], delayMs: 150 });
+    await mock.enqueue({ type: 'text', text: 'one two three', chunks: ['one', ' two', ' three'], delayMs: 250 }); // 500 ms in all: a busy machine's stall of the client cannot squeeze them under 200
     const arrivals: number[] = [];
     const types: string[] = [];
     const stream = await sdk.responses.create({ model: 'mock-model', input: 'hello', stream: true, store: true, background: true });

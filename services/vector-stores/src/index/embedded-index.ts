@@ -7,7 +7,7 @@ import { InvalidRequestError } from '@rgw/shared/errors';
 import { DEFAULT_ANN_SETTINGS, type AnnSettings } from './ann-graph.js';
 import { AnnMirror, type RowMeta } from './ann-mirror.js';
 import { openSchema, UPSERT_SQL, type ChunkRow } from './embedded-schema.js';
-import { IndexWriterThread } from './embedded-writer.js';
+import { OrderedWrites } from './ordered-writes.js';
 import type { SnapshotOutcome } from './graph-snapshot.js';
 import { bm25Score, ftsMatchQuery } from './keyword-terms.js';
 import type { QuantizedVectors } from './quantized-vectors.js';
@@ -85,11 +85,8 @@ export class EmbeddedVectorIndex implements VectorIndex {
   private readonly exactLimit: number;
   private readonly filteredExactLimit: number;
   private readonly logRetention: number;
-  private writer?: IndexWriterThread;
-  private writerStart?: Promise<void>;
-  private writerIdle?: NodeJS.Timeout;
   /** The writes of this instance, in the order they were called (the writer thread answers later). */
-  private writes: Promise<unknown> = Promise.resolve();
+  private readonly writes: OrderedWrites;
 
   constructor(
     readonly path: string,
@@ -99,6 +96,13 @@ export class EmbeddedVectorIndex implements VectorIndex {
     this.exactLimit = options.exactLimit ?? DEFAULT_EXACT_LIMIT;
     this.filteredExactLimit = options.filteredExactLimit ?? options.exactLimit ?? DEFAULT_FILTERED_EXACT_LIMIT;
     this.logRetention = options.logRetention ?? 200_000;
+    this.writes = new OrderedWrites({
+      path,
+      busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
+      threaded: options.writerThread ?? (process.env.INDEX_WRITER_THREAD !== '0' && availableParallelism() > 1),
+      idleMs: options.writerIdleMs ?? WRITER_IDLE_MS,
+      isOpen: () => this.db !== undefined,
+    });
   }
 
   async ensureReady(): Promise<void> {
@@ -128,25 +132,17 @@ export class EmbeddedVectorIndex implements VectorIndex {
         embedding: unit ? vectorToBlob(unit) : null,
       };
     });
-    const writer = this.startedWriter();
-    await this.inOrder(async () => {
-      if (writer?.usable) {
-        await writer.write(rows);
-        this.stopWriterWhenIdle();
-      } else {
-        // IMMEDIATE: take the write lock up front, so two writers queue on the busy timeout instead of
-        // one failing to upgrade a read transaction.
-        db.transaction(() => {
-          for (const r of rows) this.stmt.upsert.run(r);
-        }).immediate();
-      }
-      this.pruneLog();
-    });
+    // IMMEDIATE: take the write lock up front, so two writers queue on the busy timeout instead of
+    // one failing to upgrade a read transaction.
+    const here = () => db.transaction(() => {
+      for (const r of rows) this.stmt.upsert.run(r);
+    }).immediate();
+    await this.writes.upsert(rows, here, () => this.pruneLog());
   }
 
   async deleteFile(vectorStoreId: string, fileId: string): Promise<void> {
     const db = this.open();
-    await this.inOrder(() => {
+    await this.writes.run(() => {
       db.transaction(() => this.stmt.deleteFile.run(vectorStoreId, fileId)).immediate();
       this.pruneLog();
     });
@@ -154,7 +150,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   async deleteStore(vectorStoreId: string): Promise<void> {
     const db = this.open();
-    await this.inOrder(() => {
+    await this.writes.run(() => {
       db.transaction(() => this.stmt.deleteStore.run(vectorStoreId)).immediate();
       this.pruneLog();
     });
@@ -162,41 +158,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   async setFileAttributes(vectorStoreId: string, fileId: string, attributes: Attributes): Promise<void> {
     const db = this.open();
-    await this.inOrder(() => db.transaction(() => this.stmt.setAttributes.run(JSON.stringify(attributes), vectorStoreId, fileId)).immediate());
-  }
-
-  /**
-   * Runs a write after every write called before it has committed: an upsert on the writer thread
-   * must not be overtaken by a delete called after it (that would leave the upserted rows behind).
-   */
-  private inOrder<T>(write: () => T | Promise<T>): Promise<T> {
-    const run = this.writes.then(write);
-    this.writes = run.catch(() => {});
-    return run;
-  }
-
-  private stopWriterWhenIdle(): void {
-    clearTimeout(this.writerIdle);
-    this.writerIdle = setTimeout(() => {
-      // In turn with the writes: an upsert that picked this thread finds it closed and writes here.
-      void this.inOrder(async () => {
-        const idle = this.writer;
-        this.writer = undefined;
-        this.writerStart = undefined;
-        await idle?.close();
-      });
-    }, this.options.writerIdleMs ?? WRITER_IDLE_MS).unref();
-  }
-
-  /** The writer thread once it is up (started on the first upsert; until then rows are written here). */
-  private startedWriter(): IndexWriterThread | undefined {
-    const wanted = this.options.writerThread ?? (process.env.INDEX_WRITER_THREAD !== '0' && availableParallelism() > 1);
-    if (!wanted) return undefined;
-    this.writerStart ??= IndexWriterThread.start(this.path, this.options.busyTimeoutMs ?? 10_000).then(async (w) => {
-      if (this.db) this.writer = w;
-      else await w?.close(); // closed meanwhile
-    });
-    return this.writer;
+    await this.writes.run(() => db.transaction(() => this.stmt.setAttributes.run(JSON.stringify(attributes), vectorStoreId, fileId)).immediate());
   }
 
   async fileChunks(vectorStoreId: string, fileId: string, opts: { afterIndex?: number; limit: number }) {
@@ -253,12 +215,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.writerIdle);
-    await this.writes;
-    await this.writerStart;
-    await this.writer?.close();
-    this.writer = undefined;
-    this.writerStart = undefined;
+    await this.writes.close();
     this.mirror?.close();
     this.db?.close();
     this.db = undefined;
