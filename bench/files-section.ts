@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../test/support/process-harness.js';
 import { processCpuSeconds } from './load.js';
 import { startEmbedded } from './processes.js';
 import { SETTINGS } from './settings.js';
+import { median } from './stats.js';
 import type { Section } from './report.js';
 
 const MB = 1024 * 1024;
@@ -72,11 +73,6 @@ const benchCpu = () => {
   return (u.user + u.system) / 1e6;
 };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const spread = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 interface Side {

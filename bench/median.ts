@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { renderSection, type Row, type Section } from './report.js';
+import { median } from './stats.js';
 
 // Medians over several runs (each written with BENCH_JSON=<file>): one run on shared cores is noise.
 // Usage: npx tsx bench/median.ts run1.json run2.json run3.json
@@ -12,11 +13,6 @@ interface RunJson {
 const files = process.argv.slice(2);
 if (files.length === 0) throw new Error('usage: median.ts <run.json>...');
 const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as RunJson);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const titles = [...new Set(runs.flatMap((r) => r.sections.map((s) => s.title)))];
 console.log(`# Medians of ${runs.length} runs (load averages at start: ${runs.map((r) => r.machine.loadavg.split(' ')[0]).join(', ')})`);

@@ -11,10 +11,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { median } from '../bench/stats.js';
+import { processCpuSeconds } from '../bench/load.js';
 import { build } from './build.js';
+import { freePort } from './launcher.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 
@@ -44,27 +46,6 @@ function targetsOf(dir: string, label: string): Target[] {
   ];
 }
 
-/** CPU time (user + system, all threads) the process has used so far, in ms (Linux); NaN elsewhere. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-  });
-}
-
 async function startOnce(target: Target): Promise<Sample> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'rgw-start-'));
@@ -89,7 +70,7 @@ async function startOnce(target: Target): Promise<Sample> {
       if (child.exitCode !== null) throw new Error(`${target.name} exited with ${child.exitCode}: ${stderr}`);
       if (performance.now() - t0 > 60_000) throw new Error(`${target.name}: no 200 from /readyz in 60 s: ${stderr}`);
       const ok = await fetch(url).then((r) => r.ok, () => false);
-      if (ok) return { wallMs: performance.now() - t0, cpuMs: cpuMs(child.pid!) };
+      if (ok) return { wallMs: performance.now() - t0, cpuMs: (processCpuSeconds(child.pid) ?? Number.NaN) * 1000 };
       // Polling costs the child little (a refused connect); 10 ms bounds the error of the figure.
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -100,12 +81,6 @@ async function startOnce(target: Target): Promise<Sample> {
     }
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function loadAverage(): string {
