@@ -25,13 +25,13 @@ export async function createIngestWorker(platform: Platform, opts: IngestWorkerO
   defineIngestTopics(platform.queue);
   let lease: Awaited<ReturnType<typeof acquireVectorIndex>> | undefined;
   // Tokenizing on its own thread(s), beside the main thread's JSON, upserts and queue (INGEST_CHUNK_THREADS).
+  // They start with the first file, not with the process: a thread holds the o200k tables (about
+  // 60 MB, half a second of CPU to load), which a gateway that never ingests should not pay for.
   const chunker = new ChunkThreads(undefined, (err) => log.warn({ err: err.message }, 'no chunker thread: files are chunked on the main thread'));
   return {
     name: 'ingest-worker',
     start: async () => {
       lease = await acquireVectorIndex(platform);
-      // Started now, not awaited: files that come before the threads are up are chunked on this thread.
-      void chunker.ready();
       const processor = new IngestProcessor(instrumentIngest({
         stores: new VectorStoreStore(platform.database),
         files: new VectorStoreFileStore(platform.database),
