@@ -86,7 +86,9 @@ describe.each(platforms)('responses: basics ($mode)', (p) => {
     await client.responses.create({ model: 'mock-model', input: 'x', temperature: 0.2, top_p: 0.9, max_output_tokens: 64, user: 'u-1' });
     await client.responses.create({ model: 'mock-model', input: 'y' });
     const [first, second] = await mock.requests('/v1/chat/completions');
-    expect(first!.body).toMatchObject({ temperature: 0.2, top_p: 0.9, max_tokens: 64, user: 'u-1', stream: true });
+    // A non-streaming response asks the model for its whole reply (no stream_options without stream).
+    expect(first!.body).toMatchObject({ temperature: 0.2, top_p: 0.9, max_tokens: 64, user: 'u-1', stream: false });
+    expect(first!.body).not.toHaveProperty('stream_options');
     expect(second!.body).not.toHaveProperty('temperature');
     expect(second!.body).not.toHaveProperty('max_tokens');
   });

@@ -192,7 +192,9 @@ export class MockModelServer {
       if (step.type === 'text' && step.refusal) message.refusal = step.refusal;
       if (step.type === 'tool_calls') message.tool_calls = step.calls.map((c, i) => ({ id: c.id ?? `call_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments } }));
       const finish = step.type === 'tool_calls' ? 'tool_calls' : (step.finish_reason ?? 'stop');
-      return json(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish, logprobs: null }], usage });
+      // The same per-piece logprobs a stream of this step carries.
+      const logprobs = step.type === 'text' && step.logprobs && body.logprobs ? { content: (step.chunks ?? splitWords(step.text)).map((piece) => tokenLogprob(piece, body.top_logprobs)) } : null;
+      return json(res, 200, { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: finish, logprobs }], usage });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = async (chunk: unknown) => {
@@ -208,8 +210,7 @@ export class MockModelServer {
       if (step.refusal) await send(choice({ refusal: step.refusal }));
       for (const piece of step.chunks ?? splitWords(step.text)) {
         if (step.logprobs && body.logprobs) {
-          const top = Array.from({ length: body.top_logprobs ?? 0 }, (_, i) => ({ token: `${piece}#${i}`, logprob: -1 - i, bytes: null }));
-          await send({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null, logprobs: { content: [{ token: piece, logprob: -0.5, bytes: [...Buffer.from(piece)], top_logprobs: top }] } }] });
+          await send({ choices: [{ index: 0, delta: { content: piece }, finish_reason: null, logprobs: { content: [tokenLogprob(piece, body.top_logprobs)] } }] });
         } else {
           await send(choice({ content: piece }));
         }
@@ -241,6 +242,12 @@ export class MockModelServer {
     const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: embed(input) }));
     json(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } });
   }
+}
+
+/** The mock's logprob of one streamed piece, with `top` alternatives. */
+function tokenLogprob(piece: string, top: number | undefined) {
+  const alternatives = Array.from({ length: top ?? 0 }, (_, i) => ({ token: `${piece}#${i}`, logprob: -1 - i, bytes: null }));
+  return { token: piece, logprob: -0.5, bytes: [...Buffer.from(piece)], top_logprobs: alternatives };
 }
 
 /** A deterministic unit-ish vector derived from the text, so tests can predict it. */

@@ -42,6 +42,8 @@ export interface ForegroundOptions {
   requestId?: string;
   /** False when nobody reads the events, only the final Response (see RunOptions.snapshots). */
   snapshots?: boolean;
+  /** False: the model's replies are asked whole, not streamed (see RunOptions.streamUpstream). */
+  streamUpstream?: boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export class ResponsesManager {
 
   /** Non-streaming: runs the same events to the end and returns the final Response. */
   async collect(prepared: PreparedRequest, plan: RunPlan, opts: ForegroundOptions): Promise<ResponseObject> {
-    for await (const _event of this.runForeground(prepared, plan, { ...opts, snapshots: false }));
+    for await (const _event of this.runForeground(prepared, plan, { ...opts, snapshots: false, streamUpstream: false }));
     return plan.response;
   }
 

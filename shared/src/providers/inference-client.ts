@@ -20,11 +20,15 @@ function parseChunk<T>(providerId: string, data: string): T {
   } catch {
     throw new BadGatewayError(`upstream provider '${providerId}' sent a stream event that is not JSON`, 'upstream_invalid_reply');
   }
-  // Some servers report mid-stream failures as an `error` object inside the stream.
-  if (chunk && typeof chunk === 'object' && 'error' in chunk && chunk.error) {
-    throw upstreamError(providerId, 502, JSON.stringify({ error: chunk.error }));
+  return withoutError(providerId, chunk);
+}
+
+/** Some servers report failures as an `error` object inside a stream chunk or a 200 reply. */
+function withoutError<T>(providerId: string, value: T & { error?: unknown }): T {
+  if (value && typeof value === 'object' && 'error' in value && value.error) {
+    throw upstreamError(providerId, 502, JSON.stringify({ error: value.error }));
   }
-  return chunk;
+  return value;
 }
 
 export class InferenceClient {
@@ -32,7 +36,7 @@ export class InferenceClient {
 
   async chatCompletion<T = unknown>(body: Record<string, unknown> & { model: string }, opts: CallOptions = {}): Promise<T> {
     const route = await this.catalog.resolve(body.model);
-    return upstreamJson<T>(route.provider, {
+    const reply = await upstreamJson<T & { error?: unknown }>(route.provider, {
       method: 'POST',
       path: '/chat/completions',
       model: route.upstreamModel,
@@ -41,6 +45,7 @@ export class InferenceClient {
       maxBodyBytes: this.config.upstreamMaxBodyBytes,
       ...opts,
     });
+    return withoutError(route.provider.id, reply);
   }
 
   /** Streams chat-completion chunks as parsed JSON objects, ending at `[DONE]` or the end of the body. */

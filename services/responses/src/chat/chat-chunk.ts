@@ -45,3 +45,27 @@ export interface ChatUsage {
   prompt_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
 }
+
+/** What we read from a whole (non-streamed) chat completion: as tolerant as the chunks. */
+export interface ChatCompletion {
+  choices?: { index?: number | null; message?: (ChatDelta & { tool_calls?: ChatToolCallDelta[] | null }) | null; finish_reason?: string | null; logprobs?: ChatChunkChoice['logprobs'] }[] | null;
+  usage?: ChatUsage | null;
+}
+
+/**
+ * A whole chat completion as the chunks a stream of it would carry, so one accumulator turns both
+ * into output: reasoning and refusal first (as servers stream them), then the content, the tool calls
+ * (indexed in order), the finish reason and the usage.
+ */
+export function completionAsChunks(reply: ChatCompletion): ChatChunk[] {
+  const choice = reply.choices?.find((c) => (c.index ?? 0) === 0);
+  const usage = reply.usage ?? null;
+  if (!choice) return [{ choices: [], usage }];
+  const message = choice.message ?? {};
+  const chunks: ChatChunk[] = [];
+  const reasoning = message.reasoning_content ?? message.reasoning;
+  if (reasoning || message.refusal) chunks.push({ choices: [{ index: 0, delta: { reasoning_content: reasoning, refusal: message.refusal } }] });
+  const toolCalls = message.tool_calls?.map((tc, index) => ({ index, id: tc.id, type: tc.type, function: tc.function }));
+  chunks.push({ choices: [{ index: 0, delta: { content: message.content, tool_calls: toolCalls }, finish_reason: choice.finish_reason ?? null, logprobs: choice.logprobs }], usage });
+  return chunks;
+}

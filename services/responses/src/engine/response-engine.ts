@@ -1,5 +1,5 @@
 import { ApiError, nowSeconds, type InferenceClient, type Logger, type Principal } from '@rgw/shared';
-import type { ChatChunk, ChatUsage } from '../chat/chat-chunk.js';
+import { completionAsChunks, type ChatChunk, type ChatCompletion, type ChatUsage } from '../chat/chat-chunk.js';
 import { offeredChatTools, turnRequest, type ToolPlan } from '../chat/chat-request.js';
 import type { ChatMessage } from '../chat/items-to-chat.js';
 import { emptyUsage } from '../response/response-object.js';
@@ -29,7 +29,7 @@ export interface RunPlan {
 }
 
 export interface EngineDeps {
-  inference: Pick<InferenceClient, 'chatCompletionStream'>;
+  inference: Pick<InferenceClient, 'chatCompletionStream'> & Partial<Pick<InferenceClient, 'chatCompletion'>>;
   log: Logger;
   maxIterations?: number;
 }
@@ -47,6 +47,12 @@ export interface RunOptions {
    * carry the live objects instead of copies (a response's snapshots and items are not cloned).
    */
   snapshots?: boolean;
+  /**
+   * False: each turn asks the model for its whole reply (`stream: false`) and reads it as one chunk,
+   * for a response only collected (no SSE to parse, no per-token events nobody reads). The output is
+   * the same; a client going away mid-turn then leaves that turn's output unwritten.
+   */
+  streamUpstream?: boolean;
 }
 
 /**
@@ -151,8 +157,10 @@ async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, me
   const forced = plan.tools.toolChoice === 'required' || (typeof plan.tools.toolChoice === 'object' && plan.tools.toolChoice !== null);
   const tools = toolsRan && forced ? { ...plan.tools, toolChoice: 'auto' } : plan.tools;
   const body = turnRequest(plan.params, messages, offeredChatTools(plan.tools, serverToolsAllowed), tools, plan.parallelToolCalls);
+  const call = { signal: opts.signal, requestId: opts.requestId };
+  const whole = opts.streamUpstream === false && deps.inference.chatCompletion !== undefined;
   for (;;) {
-    const stream = deps.inference.chatCompletionStream<ChatChunk>(body, { signal: opts.signal, requestId: opts.requestId });
+    const stream = whole ? wholeReply(deps.inference, body, call) : deps.inference.chatCompletionStream<ChatChunk>(body, call);
     let first: IteratorResult<ChatChunk>;
     try {
       first = await stream.next();
@@ -167,6 +175,13 @@ async function* turnChunks(plan: RunPlan, deps: EngineDeps, opts: RunOptions, me
     yield* stream;
     return;
   }
+}
+
+/** One turn asked without streaming, as the chunks of the same reply streamed. */
+async function* wholeReply(inference: EngineDeps['inference'], body: Record<string, unknown> & { model: string }, call: { signal: AbortSignal; requestId?: string }): AsyncGenerator<ChatChunk> {
+  // stream_options is only allowed with stream: true (OpenAI answers 400); usage comes with every whole reply.
+  const { stream_options: _, ...whole } = body;
+  yield* completionAsChunks(await inference.chatCompletion!<ChatCompletion>(whole as typeof body, call));
 }
 
 async function* runServerTool(plan: RunPlan, deps: EngineDeps, opts: RunOptions, out: OutputBuilder, call: ServerToolCall, state: Map<string, unknown>): AsyncGenerator<UnsequencedEvent, string> {

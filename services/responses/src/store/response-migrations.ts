@@ -1,4 +1,5 @@
 import { DEFAULT_PROJECT_ID, withSeqColumn, type PortableMigration } from '@rgw/shared';
+import { sql } from 'kysely';
 
 /**
  * Tables of the responses service. A response row holds its own Response object (without output)
@@ -85,6 +86,17 @@ export const RESPONSE_MIGRATIONS: Record<string, PortableMigration> = {
       await db.schema.alterTable('response_outbox').addColumn('principal', 'text').execute();
       await db.schema.createIndex('responses_project_listing').on('responses').columns(['project_id', 'deleted', 'seq']).execute();
       await db.schema.createIndex('response_items_by_project_item').on('response_items').columns(['project_id', 'item_id']).execute();
+    },
+  }),
+  // Lighter writes: every stored response writes each index of its rows (issue 13). Every listing and
+  // item lookup names a project, so the project-less indexes are never used; and most responses
+  // start no chain, so the link index keeps only the responses that have a predecessor.
+  '006_responses_lighter_indexes': () => ({
+    up: async (db) => {
+      await db.schema.dropIndex('responses_listing').ifExists().execute();
+      await db.schema.dropIndex('response_items_by_item').ifExists().execute();
+      await db.schema.dropIndex('responses_previous').ifExists().execute();
+      await db.schema.createIndex('responses_previous').on('responses').column('previous_response_id').where(sql.ref('previous_response_id'), 'is not', null).execute();
     },
   }),
 };
