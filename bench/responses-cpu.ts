@@ -1,7 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../scripts/launcher.js';
+import { REPO_ROOT, spawnTs } from '../scripts/launcher.js';
 import { closeAgent, probe, processCpuSeconds, throughput, warm, type Probe } from './load.js';
-import { spawnEntry, startDistributed, startEmbedded, waitReady, type BenchPlatform } from './processes.js';
+import { LOG_DIR, spawnEntry, startDistributed, startEmbedded, waitReady, type BenchPlatform } from './processes.js';
 
 // Section 4's concurrency phase alone, for working on the Responses hot path (issue 13): one kind of
 // request at a time against one platform, printing the platform's CPU per request, so a profile
@@ -9,6 +11,8 @@ import { spawnEntry, startDistributed, startEmbedded, waitReady, type BenchPlatf
 //   RCPU_MODE=embedded|distributed  RCPU_KINDS=stored,unstored,stream,chat  RCPU_SECONDS=4  RCPU_ROUNDS=2
 //   RCPU_COMPARE_ROOT=<another checkout with node_modules>: its embedded gateway too, the kinds taking
 //   turns between the two (an A/B of a change in one run, under the same load)
+//   RCPU_BUILD=<dir> RCPU_COMPARE_BUILD=<dir>: the embedded gateways of compiled trees instead
+//   (`npm run build -- --out <dir> --link`, in each checkout): what production runs
 //   npx tsx bench/responses-cpu.ts
 
 const mode = (process.env.RCPU_MODE ?? 'embedded') as 'embedded' | 'distributed';
@@ -31,8 +35,10 @@ const platforms: BenchPlatform[] = [];
 try {
   await waitReady(mock, '/v1/models');
   const env = { BACKEND_BASE_URL: `${mock.url}/v1`, BACKEND_API_KEY: 'bench-key', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
-  platforms.push(mode === 'embedded' ? await startEmbedded(env, nodeArgs) : await startDistributed(env, nodeArgs));
-  if (process.env.RCPU_COMPARE_ROOT) platforms.push(await startEmbedded(env, [], process.env.RCPU_COMPARE_ROOT));
+  const build = process.env.RCPU_BUILD;
+  platforms.push(build ? await startBuilt(build, env, nodeArgs) : mode === 'embedded' ? await startEmbedded(env, nodeArgs) : await startDistributed(env, nodeArgs));
+  if (process.env.RCPU_COMPARE_BUILD) platforms.push(await startBuilt(process.env.RCPU_COMPARE_BUILD, env, []));
+  else if (process.env.RCPU_COMPARE_ROOT) platforms.push(await startEmbedded(env, [], process.env.RCPU_COMPARE_ROOT));
   const sides = platforms.map((pf, i) => ({
     label: i === 0 ? mode : 'compared',
     pids: pf.processes.filter((p) => pf.mode === 'embedded' || /gateway|responses/.test(p.name)).map((p) => p.child.pid!),
@@ -57,4 +63,24 @@ try {
   closeAgent();
   for (const pf of platforms) await pf.stop();
   await mock.stop();
+}
+
+/** The embedded gateway of a compiled tree (its bundled `gateway/src/main.js`), in a fresh DATA_DIR. */
+async function startBuilt(dir: string, env: Record<string, string>, nodeArgs: string[]): Promise<BenchPlatform> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-'));
+  const name = `built-${platforms.length}`;
+  const gateway = await spawnTs(name, 'gateway/src/main.js', { ...env, DATA_DIR: dataDir }, { logDir: LOG_DIR, nodeArgs, root: dir });
+  await waitReady(gateway).catch(async (err) => {
+    await gateway.stop();
+    throw err;
+  });
+  return {
+    mode: 'embedded',
+    url: gateway.url,
+    processes: [gateway],
+    async stop() {
+      await gateway.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -15,7 +15,7 @@ import type { BackgroundRunner } from './background/background-runner.js';
 import { countTokensRequest, offeredChatTools } from './chat/chat-request.js';
 import { assembleContext } from './context/context-assembly.js';
 import { generateResponse, type EngineDeps, type RunPlan } from './engine/response-engine.js';
-import { withSequenceNumbers } from './engine/sequence.js';
+import { sequencer } from './engine/sequence.js';
 import { ForegroundRecord, type ForegroundDeps } from './durability/foreground-record.js';
 import { responseNotFound } from './response/response-errors.js';
 import { callerOf } from './request/caller.js';
@@ -81,13 +81,17 @@ export class ResponsesManager {
       finished = true;
       await how().catch((err) => log.error({ err, responseId: response.id }, 'storing the end of a response failed'));
     };
+    // Numbered here rather than by another generator in between: each layer is a hop per event.
+    const number = sequencer();
     try {
-      for await (const event of withSequenceNumbers(generateResponse(plan, engine, { ...opts, throwBeforeOutput: true }))) {
+      for await (const unsequenced of generateResponse(plan, engine, { ...opts, throwBeforeOutput: true })) {
+        const event = number(unsequenced);
         if (record && TERMINAL_EVENT_TYPES.has(event.type)) {
           finished = true;
           await record.finish();
         } else {
-          await record?.observe(event);
+          const saving = record?.observe(event);
+          if (saving) await saving;
         }
         yield event;
       }

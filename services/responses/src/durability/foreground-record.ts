@@ -56,16 +56,23 @@ export class ForegroundRecord {
    * stream holds response.created/in_progress until output begins) waits for the insert, so an id
    * the client holds is always readable; now and then it saves the completed output items.
    */
-  async observe(event: ResponseStreamEvent): Promise<void> {
+  observe(event: ResponseStreamEvent): Promise<void> | undefined {
+    // Undefined when there is nothing to wait for: most events, and awaiting each would cost a hop.
+    let confirming: Promise<void> | undefined;
     if (!this.confirmed && !HELD_BACK.has(event.type)) {
-      await this.started;
+      confirming = this.started;
       this.confirmed = true;
     }
     if (event.type === 'response.output_item.done') this.completed = Math.max(this.completed, (event.output_index as number) + 1);
-    if (this.completed <= this.saved || Date.now() - this.lastSave < CHECKPOINT_MS) return;
+    if (this.completed <= this.saved || Date.now() - this.lastSave < CHECKPOINT_MS) return confirming;
+    return this.checkpoint();
+  }
+
+  private async checkpoint(): Promise<void> {
     await this.started;
-    await this.deps.store.addOutputItems(this.project, this.response.id, this.saved, this.response.output.slice(this.saved, this.completed));
-    this.saved = this.completed;
+    const upTo = this.completed;
+    await this.deps.store.addOutputItems(this.project, this.response.id, this.saved, this.response.output.slice(this.saved, upTo));
+    this.saved = upTo;
     this.lastSave = Date.now();
   }
 
