@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, spawnTs } from '../scripts/launcher.js';
-import { closeAgent, probe, processCpuSeconds, throughput, warm, type Probe } from './load.js';
+import { closeAgent, interleavedLatency, probe, processCpuSeconds, throughput, warm, type Probe } from './load.js';
+import { median } from './stats.js';
 import { LOG_DIR, spawnEntry, startDistributed, startEmbedded, waitReady, type BenchPlatform } from './processes.js';
 
 // Section 4's concurrency phase alone, for working on the Responses hot path (issue 13): one kind of
@@ -13,6 +14,8 @@ import { LOG_DIR, spawnEntry, startDistributed, startEmbedded, waitReady, type B
 //   turns between the two (an A/B of a change in one run, under the same load)
 //   RCPU_BUILD=<dir> RCPU_COMPARE_BUILD=<dir>: the embedded gateways of compiled trees instead
 //   (`npm run build -- --out <dir> --link`, in each checkout): what production runs
+//   RCPU_LATENCY=<n>: first, n requests per side at concurrency 1 (sides and the direct call taking
+//   turns), the p50 of a stored response and of a stream's first output_text.delta, added to direct
 //   npx tsx bench/responses-cpu.ts
 
 const mode = (process.env.RCPU_MODE ?? 'embedded') as 'embedded' | 'distributed';
@@ -45,6 +48,8 @@ try {
     probes: new Map<string, Probe>(kinds.map((k) => [k, probe(pf.url, BODIES[k]![0], BODIES[k]![1])])),
   }));
   for (const side of sides) for (const p of side.probes.values()) await warm(p, 8, 400);
+  const latencySamples = Number(process.env.RCPU_LATENCY ?? 0);
+  if (latencySamples > 0) await addedLatency(mock.url, platforms.map((pf, i) => [sides[i]!.label, pf.url] as const), latencySamples);
   const cpu = new Map<string, { cpu: number; n: number; per: number }>();
   for (let r = 0; r < rounds; r++) {
     for (const [k, p, pids] of kinds.flatMap((k) => (r % 2 ? [...sides].reverse() : sides).map((s) => [`${s.label} ${k}`, s.probes.get(k)!, s.pids] as const))) {
@@ -83,4 +88,22 @@ async function startBuilt(dir: string, env: Record<string, string>, nodeArgs: st
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** p50 at concurrency 1, added to the direct call's: a stored response, and a stream's first delta. */
+async function addedLatency(mockUrl: string, sides: (readonly [string, string])[], samples: number): Promise<void> {
+  const chat = { model: 'mock-model', messages: [{ role: 'user', content: 'hi' }] };
+  const chatDelta = (t: string) => /"content":"[^"]/.test(t);
+  const outputDelta = (t: string) => t.includes('response.output_text.delta');
+  const stored = sides.map(([, url]) => probe(url, '/v1/responses', { model: 'mock-model', input: 'hi' }));
+  const streams = sides.map(([, url]) => probe(url, '/v1/responses', { model: 'mock-model', input: 'hi', stream: true }, outputDelta));
+  for (const p of streams) await warm(p, 8, 400);
+  const [direct, ...s] = await interleavedLatency([probe(mockUrl, '/v1/chat/completions', chat), ...stored], 50, samples);
+  const [directStream, ...f] = await interleavedLatency([probe(mockUrl, '/v1/chat/completions', { ...chat, stream: true }, chatDelta), ...streams], 50, samples);
+  const p50 = (ts: { totalMs: number; ttfdMs?: number }[], key: 'totalMs' | 'ttfdMs') => median(ts.map((t) => t[key]!));
+  sides.forEach(([label], i) => {
+    const addedStored = p50(s[i]!, 'totalMs') - p50(direct!, 'totalMs');
+    const addedDelta = p50(f[i]!, 'ttfdMs') - p50(directStream!, 'ttfdMs');
+    console.log(`${label.padEnd(9)} c=1: stored p50 +${addedStored.toFixed(2)} ms, first delta p50 +${addedDelta.toFixed(2)} ms (${samples} each)`);
+  });
 }
