@@ -85,11 +85,23 @@ describe('body and reply limits', () => {
       fillBytes: 9 * 1024 * 1024,
       suffix: '"}}]}\n\ndata: [DONE]\n\n',
     });
-    const res = await post('/v1/responses', JSON.stringify({ model: 'mock-model', input: 'hi', store: false }));
+    // Streamed, so the model is asked for a stream; the overlong line arrives before any output, so the answer is still an HTTP error.
+    const res = await post('/v1/responses', JSON.stringify({ model: 'mock-model', input: 'hi', store: false, stream: true }));
     expect(res.status).toBe(502);
     const body = (await res.json()) as any;
     expect(body.error.code).toBe('upstream_invalid_reply');
     expect(body.error.message).toContain('line longer than');
+  });
+
+  it('ends a non-streaming Responses call whose whole model reply is past UPSTREAM_MAX_BODY with a 502', async () => {
+    // Not streamed, so the model is asked for one JSON reply, which is bounded as a whole.
+    const before = rss();
+    await mock.raw({ path: '/v1/chat/completions', status: 200, prefix: '{"choices":[{"index":0,"message":{"role":"assistant","content":"', fill: 'a', fillBytes: 9 * 1024 * 1024, suffix: '"}}]}' });
+    const res = await post('/v1/responses', JSON.stringify({ model: 'mock-model', input: 'hi', store: false }));
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as any;
+    expect(body.error.code).toBe('upstream_reply_too_large');
+    expect(rss() - before).toBeLessThan(64 * 1024 * 1024);
   });
 });
 
