@@ -8,8 +8,6 @@ export type Db = Kysely<any> | Transaction<any>;
 export const PARAMS_PER_STATEMENT = 900;
 /** Rows from before leases were kept: a run whose heartbeat is older than this is dead. */
 export const LEGACY_HEARTBEAT_MS = 10_000;
-/** Postgres's limit (the wire protocol counts them in 16 bits). */
-export const POSTGRES_PARAMS_PER_STATEMENT = 65_535;
 
 export async function insertItems(db: Db, project: string, responseId: string, kind: 'input' | 'output', items: readonly { id: string }[], firstPosition: number): Promise<void> {
   await insertRows(db, 'response_items', itemRows(project, responseId, kind, items, firstPosition));
