@@ -26,6 +26,7 @@ import {
   type Logger,
   type Placement,
   type PlacedService,
+  type Principal,
   type Platform,
   type ServiceFactory,
   type ServiceInstance,
@@ -222,7 +223,7 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
       if (!internal) setHeaders(res, await gate.admit({ principal, estimate: 0 }));
       if (!service) return app(req, res);
       // Who is calling, signed, for the service (mounted here or behind the proxy) to act for.
-      if (config.internalToken) Object.assign(req.headers, signPrincipal(principal, config.internalToken));
+      if (config.internalToken) Object.assign(req.headers, signed(principal, config.internalToken));
       mounts[service]!(req, res);
     }).catch((err) => refuse(req, res, err, path));
   };
@@ -282,6 +283,23 @@ export async function startGateway(givenConfig: Config, opts: { logger?: Logger;
         await platform.close();
       })()),
   };
+}
+
+/** How long signed principal headers are reused: far inside the verifiers' allowed clock skew. */
+const SIGNATURE_REUSE_MS = 10_000;
+const signatures = new WeakMap<Principal, { at: number; headers: Record<string, string> }>();
+
+/**
+ * signPrincipal, kept per principal object for a few seconds: the gatekeeper hands out the same
+ * object for a key, so a busy client's requests share one JSON encoding and one HMAC.
+ */
+function signed(principal: Principal, secret: string): Record<string, string> {
+  const now = Date.now();
+  const kept = signatures.get(principal);
+  if (kept && now - kept.at < SIGNATURE_REUSE_MS) return kept.headers;
+  const headers = signPrincipal(principal, secret, now);
+  signatures.set(principal, { at: now, headers });
+  return headers;
 }
 
 function setHeaders(res: ServerResponse, headers: Record<string, string>): void {

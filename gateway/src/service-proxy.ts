@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createProxyMiddleware } from 'http-proxy-middleware';
+import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin } from 'http-proxy-middleware';
 import { GatewayTimeoutError, ServiceUnreachableError, errorEventData, sendError, sseFrame, type ApiError, type Logger } from '@rgw/shared';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
@@ -20,6 +20,10 @@ export function serviceProxy(service: string, target: string, logger: Logger, ti
     target,
     agent,
     xfwd: true,
+    // The default plugins less the logger's, which builds two URLs and walks the agent's sockets for
+    // every reply to hand a line to a logger that drops it (we log requests ourselves).
+    ejectPlugins: true,
+    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
     on: {
       proxyReq: (proxyReq, _req, res) => {
         // http-proxy only watches for 'aborted', which Node no longer emits once the body was read: tie
