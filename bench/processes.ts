@@ -54,9 +54,9 @@ export async function startEmbedded(env: Record<string, string>, nodeArgs: strin
 /**
  * The distributed platform, as the test suite builds it (test/support/platform-harness.ts): a fresh
  * Postgres database (dropped again on stop), a private Redis/RabbitMQ prefix, one process per service
- * of the manifest and the gateway proxying to them.
+ * of the manifest and the gateway proxying to them. `root` runs another checkout's processes instead.
  */
-export async function startDistributed(env: Record<string, string>, nodeArgs: string[] = []): Promise<BenchPlatform> {
+export async function startDistributed(env: Record<string, string>, nodeArgs: string[] = [], root = REPO_ROOT): Promise<BenchPlatform> {
   const suffix = randomBytes(4).toString('hex');
   const database = await freshPostgres('rgw_bench');
   const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-dist-'));
@@ -67,7 +67,7 @@ export async function startDistributed(env: Record<string, string>, nodeArgs: st
   try {
     const topology = await startDistributedTopology(
       { ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, AMQP_URL: TEST_AMQP_URL, KEY_PREFIX: `rgwbench_${suffix}`, DATA_DIR: dataDir },
-      { logDir: LOG_DIR, namePrefix: 'distributed-', nodeArgs },
+      { logDir: LOG_DIR, namePrefix: root === REPO_ROOT ? 'distributed-' : 'compared-distributed-', nodeArgs, root },
     );
     return {
       mode: 'distributed',

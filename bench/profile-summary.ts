@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 
 // Summarises a V8 .cpuprofile (from BENCH_CPU_PROF=1): the functions with the most self time, and
 // self time grouped by source file, which is usually enough to see where a request's time goes.
-// Usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [top] [window seconds]
-// With a window, only the busiest stretch of that length counts (the load phase, not start-up or idle).
+// Usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [top] [window seconds] [skip seconds]
+// With a window, only the busiest stretch of that length counts (the load phase, not start-up or idle);
+// with a skip, only after that many seconds from the start (a light load is less busy than start-up).
 
 interface ProfileNode {
   id: number;
@@ -17,7 +18,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg, windowArg] = process.argv.slice(2);
+const [file, topArg, windowArg, skipArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [top] [window seconds]');
 const top = Number(topArg ?? 40);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
@@ -28,14 +29,15 @@ const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(
 const times: number[] = [];
 let t = profile.startTime;
 for (const d of profile.timeDeltas) times.push((t += d));
-let from = -Infinity;
+let from = profile.startTime + Number(skipArg ?? 0) * 1e6;
 let to = Infinity;
 if (windowArg) {
   const width = Number(windowArg) * 1e6;
   let best = -1;
   let busy = 0;
-  let lo = 0;
-  for (let hi = 0; hi < times.length; hi++) {
+  let lo = times.findIndex((at) => at >= from);
+  if (lo === -1) lo = times.length;
+  for (let hi = lo; hi < times.length; hi++) {
     if (!idle.has(profile.samples[hi]!)) busy += profile.timeDeltas[hi]!;
     while (times[hi]! - times[lo]! > width) if (!idle.has(profile.samples[lo++]!)) busy -= profile.timeDeltas[lo - 1]!;
     if (busy > best) [best, from, to] = [busy, times[lo]!, times[hi]!];

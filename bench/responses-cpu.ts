@@ -10,7 +10,7 @@ import { LOG_DIR, spawnEntry, startDistributed, startEmbedded, waitReady, type B
 // request at a time against one platform, printing the platform's CPU per request, so a profile
 // (RCPU_PROF=1) holds one kind only and a change can be judged in a minute.
 //   RCPU_MODE=embedded|distributed  RCPU_KINDS=stored,unstored,stream,chat  RCPU_SECONDS=4  RCPU_ROUNDS=2
-//   RCPU_COMPARE_ROOT=<another checkout with node_modules>: its embedded gateway too, the kinds taking
+//   RCPU_COMPARE_ROOT=<another checkout with node_modules>: its platform (of RCPU_MODE) too, the kinds taking
 //   turns between the two (an A/B of a change in one run, under the same load)
 //   RCPU_BUILD=<dir> RCPU_COMPARE_BUILD=<dir>: the embedded gateways of compiled trees instead
 //   (`npm run build -- --out <dir> --link`, in each checkout): what production runs
@@ -41,7 +41,10 @@ try {
   const build = process.env.RCPU_BUILD;
   platforms.push(build ? await startBuilt(build, env, nodeArgs) : mode === 'embedded' ? await startEmbedded(env, nodeArgs) : await startDistributed(env, nodeArgs));
   if (process.env.RCPU_COMPARE_BUILD) platforms.push(await startBuilt(process.env.RCPU_COMPARE_BUILD, env, []));
-  else if (process.env.RCPU_COMPARE_ROOT) platforms.push(await startEmbedded(env, [], process.env.RCPU_COMPARE_ROOT));
+  else if (process.env.RCPU_COMPARE_ROOT) {
+    const root = process.env.RCPU_COMPARE_ROOT;
+    platforms.push(mode === 'distributed' ? await startDistributed(env, [], root) : await startEmbedded(env, [], root));
+  }
   const sides = platforms.map((pf, i) => ({
     label: i === 0 ? mode : 'compared',
     pids: pf.processes.filter((p) => pf.mode === 'embedded' || /gateway|responses/.test(p.name)).map((p) => p.child.pid!),
