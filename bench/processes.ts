@@ -31,11 +31,28 @@ export interface BenchPlatform {
  * The embedded platform as `npm start` runs it: one gateway process, SQLite in a fresh DATA_DIR.
  * `root` runs the gateway of another checkout instead (BENCH_COMPARE_ROOT).
  */
-export async function startEmbedded(env: Record<string, string>, nodeArgs: string[], root = REPO_ROOT): Promise<BenchPlatform> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-'));
+export function startEmbedded(env: Record<string, string>, nodeArgs: string[], root = REPO_ROOT): Promise<BenchPlatform> {
   const name = root === REPO_ROOT ? 'embedded-gateway' : 'compared-gateway';
+  return embeddedPlatform((dataDir) => startEmbeddedGateway(name, { ...env, DATA_DIR: dataDir }, { logDir: LOG_DIR, nodeArgs, root }));
+}
+
+/** The embedded gateway of a compiled tree (`npm run build -- --out <dir> --link`): its bundled `gateway/src/main.js`. */
+export function startBuiltEmbedded(dir: string, name: string, env: Record<string, string>, nodeArgs: string[]): Promise<BenchPlatform> {
+  return embeddedPlatform(async (dataDir) => {
+    const gateway = await spawnTs(name, 'gateway/src/main.js', { ...env, DATA_DIR: dataDir }, { logDir: LOG_DIR, nodeArgs, root: dir });
+    await waitReady(gateway).catch(async (err) => {
+      await gateway.stop();
+      throw err;
+    });
+    return gateway;
+  });
+}
+
+/** A gateway started by `start` in a fresh DATA_DIR, removed again when it stops (or fails to start). */
+async function embeddedPlatform(start: (dataDir: string) => Promise<BenchProcess>): Promise<BenchPlatform> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-'));
   try {
-    const gateway = await startEmbeddedGateway(name, { ...env, DATA_DIR: dataDir }, { logDir: LOG_DIR, nodeArgs, root });
+    const gateway = await start(dataDir);
     return {
       mode: 'embedded',
       url: gateway.url,

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, spawnTs } from '../scripts/launcher.js';
+import { REPO_ROOT } from '../scripts/launcher.js';
 import { closeAgent, interleavedLatency, probe, processCpuSeconds, throughput, warm, type Probe } from './load.js';
 import { median } from './stats.js';
-import { LOG_DIR, spawnEntry, startDistributed, startEmbedded, waitReady, type BenchPlatform } from './processes.js';
+import { spawnEntry, startBuiltEmbedded, startDistributed, startEmbedded, waitReady, type BenchPlatform } from './processes.js';
 
 // Section 4's concurrency phase alone, for working on the Responses hot path (issue 13): one kind of
 // request at a time against one platform, printing the platform's CPU per request, so a profile
@@ -39,8 +37,8 @@ try {
   await waitReady(mock, '/v1/models');
   const env = { BACKEND_BASE_URL: `${mock.url}/v1`, BACKEND_API_KEY: 'bench-key', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
   const build = process.env.RCPU_BUILD;
-  platforms.push(build ? await startBuilt(build, env, nodeArgs) : mode === 'embedded' ? await startEmbedded(env, nodeArgs) : await startDistributed(env, nodeArgs));
-  if (process.env.RCPU_COMPARE_BUILD) platforms.push(await startBuilt(process.env.RCPU_COMPARE_BUILD, env, []));
+  platforms.push(build ? await startBuiltEmbedded(build, 'built-0', env, nodeArgs) : mode === 'embedded' ? await startEmbedded(env, nodeArgs) : await startDistributed(env, nodeArgs));
+  if (process.env.RCPU_COMPARE_BUILD) platforms.push(await startBuiltEmbedded(process.env.RCPU_COMPARE_BUILD, 'built-1', env, []));
   else if (process.env.RCPU_COMPARE_ROOT) {
     const root = process.env.RCPU_COMPARE_ROOT;
     platforms.push(mode === 'distributed' ? await startDistributed(env, [], root) : await startEmbedded(env, [], root));
@@ -71,26 +69,6 @@ try {
   closeAgent();
   for (const pf of platforms) await pf.stop();
   await mock.stop();
-}
-
-/** The embedded gateway of a compiled tree (its bundled `gateway/src/main.js`), in a fresh DATA_DIR. */
-async function startBuilt(dir: string, env: Record<string, string>, nodeArgs: string[]): Promise<BenchPlatform> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'rgw-bench-'));
-  const name = `built-${platforms.length}`;
-  const gateway = await spawnTs(name, 'gateway/src/main.js', { ...env, DATA_DIR: dataDir }, { logDir: LOG_DIR, nodeArgs, root: dir });
-  await waitReady(gateway).catch(async (err) => {
-    await gateway.stop();
-    throw err;
-  });
-  return {
-    mode: 'embedded',
-    url: gateway.url,
-    processes: [gateway],
-    async stop() {
-      await gateway.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** p50 at concurrency 1, added to the direct call's: a stored response, and a stream's first delta. */

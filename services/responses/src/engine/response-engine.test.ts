@@ -1,30 +1,17 @@
-import { ApiError, createLogger, newId } from '@rgw/shared';
+import { ApiError, createLogger } from '@rgw/shared';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk } from '../chat/chat-chunk.js';
 import { planTools } from '../chat/chat-request.js';
 import { newResponseObject } from '../response/response-object.js';
-import { ToolRegistry, type ServerTool } from '../tools/tool-registry.js';
+import { ToolRegistry } from '../tools/tool-registry.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
 import type { ResponseStreamEvent } from '../wire/response-types.js';
+import { echoTool } from './engine-test-support.js';
 import { generateResponse, type RunPlan } from './response-engine.js';
 import { withSequenceNumbers } from './sequence.js';
 
 const log = createLogger('test', 'silent');
-
-/** A test-only server tool: "echo_tool" returns its argument upper-cased and adds an `echo_call` item. */
-const echoTool: ServerTool = {
-  type: 'echo_tool',
-  offer: () => ({ name: 'echo_tool', description: 'Echoes', parameters: { type: 'object', properties: { text: { type: 'string' } } } }),
-  async *execute(ctx) {
-    const text = String((JSON.parse(ctx.arguments) as { text: string }).text).toUpperCase();
-    const added = ctx.output.addItem({ id: newId('functionCall'), type: 'echo_call', status: 'in_progress', call_id: ctx.callId, result: null });
-    yield added.event;
-    (ctx.output.output[added.index] as Record<string, unknown>).result = text;
-    yield ctx.output.doneItem(added.index, 'completed');
-    return { content: text };
-  },
-};
 
 /** Chunks, an error before any chunk, or chunks and then an error (the stream breaks mid-way). */
 type Step = ChatChunk[] | ApiError | { chunks: ChatChunk[]; error: ApiError };

@@ -1,29 +1,17 @@
-import { ApiError, createLogger, newId } from '@rgw/shared';
+import { ApiError, createLogger } from '@rgw/shared';
 import { describe, expect, it } from 'vitest';
 import type { ChatChunk, ChatCompletion } from '../chat/chat-chunk.js';
 import { planTools } from '../chat/chat-request.js';
 import { newResponseObject } from '../response/response-object.js';
-import { ToolRegistry, type ServerTool } from '../tools/tool-registry.js';
+import { ToolRegistry } from '../tools/tool-registry.js';
 import type { CreateResponseBody } from '../wire/create-response-schema.js';
+import { echoTool } from './engine-test-support.js';
 import { generateResponse, type RunPlan } from './response-engine.js';
 
 // A collected (non-streaming) response asks the model for whole replies (streamUpstream: false).
 // Whatever the reply, the Response must be the one the same reply streamed would have built.
 
 const log = createLogger('test', 'silent');
-
-const echoTool: ServerTool = {
-  type: 'echo_tool',
-  offer: () => ({ name: 'echo_tool', description: 'Echoes', parameters: { type: 'object', properties: { text: { type: 'string' } } } }),
-  async *execute(ctx) {
-    const text = String((JSON.parse(ctx.arguments) as { text: string }).text).toUpperCase();
-    const added = ctx.output.addItem({ id: newId('functionCall'), type: 'echo_call', status: 'in_progress', call_id: ctx.callId, result: null });
-    yield added.event;
-    (ctx.output.output[added.index] as Record<string, unknown>).result = text;
-    yield ctx.output.doneItem(added.index, 'completed');
-    return { content: text };
-  },
-};
 
 type Message = NonNullable<NonNullable<ChatCompletion['choices']>[number]['message']>;
 type Logprobs = { token: string; logprob: number; bytes: number[]; top_logprobs: { token: string; logprob: number; bytes: null }[] }[];
