@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { finished, Readable } from 'node:stream';
-import { ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import { sendFile } from './file-sender.js';
+import { ObjectNotFoundError, type ByteSink, type ObjectStore } from './object-store.js';
 
 const TMP = '.tmp';
 const MULTIPART = '.multipart';
@@ -59,6 +60,15 @@ export class DiskObjectStore implements ObjectStore {
     // An empty range must not open a stream that reads the whole file (createReadStream's end is inclusive).
     const body = bytes === 0 ? Readable.from([]) : createReadStream(path, { start, end, highWaterMark: READ_CHUNK_BYTES });
     return { body, bytes };
+  }
+
+  async writeTo(key: string, out: ByteSink, opts: { range?: { start: number; end?: number }; onSize?: (bytes: number) => void } = {}): Promise<{ bytes: number }> {
+    try {
+      return await sendFile(this.pathOf(key), out, opts);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
+      throw err;
+    }
   }
 
   async head(key: string): Promise<{ bytes: number } | undefined> {
