@@ -188,6 +188,17 @@ describe.each(engines)('files service in-process (%s)', (engine) => {
       expect(openOn(path)).toBe(0);
     });
 
+    it('answers 404 when the row is there but its bytes are gone, and 503 when the store is down', async () => {
+      const { id, path } = await bigFile('g');
+      rmSync(path);
+      const res = await fetch(`${server.url}/v1/files/${id}/content`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'file_not_found', param: 'file_id' });
+      const down = await fetch(`${broken.url}/v1/files/${id}/content`);
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { error: unknown }).error).toMatchObject({ code: 'object_store_unavailable' });
+    });
+
     it('cuts the reply short, rather than hanging, when the file is truncated while being sent', async () => {
       const { id, path } = await bigFile('k');
       const { res } = await startDownload(id);
