@@ -11,6 +11,7 @@ import { processCpuSeconds } from './load.js';
 import { startEmbedded } from './processes.js';
 import { SETTINGS } from './settings.js';
 import { median } from './stats.js';
+import { rawDownload, rawUpload } from './raw-http-client.js';
 import type { Section } from './report.js';
 
 const MB = 1024 * 1024;
@@ -59,12 +60,12 @@ async function downloadThroughGateway(origin: string, id: string): Promise<numbe
   return bytes;
 }
 
-/** Wall time of `fn` in seconds, and the CPU seconds `cpu()` counted meanwhile. */
-async function measured(fn: () => Promise<unknown>, cpu: () => number): Promise<{ seconds: number; cpu: number }> {
-  const c0 = cpu();
+/** Wall time of `fn` in seconds, and the CPU seconds each of `cpus` counted meanwhile. */
+async function measured(fn: () => Promise<unknown>, cpus: (() => number)[]): Promise<{ seconds: number; cpu: number[] }> {
+  const c0 = cpus.map((c) => c());
   const t0 = performance.now();
   await fn();
-  return { seconds: (performance.now() - t0) / 1000, cpu: cpu() - c0 };
+  return { seconds: (performance.now() - t0) / 1000, cpu: cpus.map((c, i) => c() - c0[i]!) };
 }
 
 /** CPU seconds of this process (all threads: the direct side's file I/O runs in the thread pool). */
@@ -75,83 +76,141 @@ const benchCpu = () => {
 
 const spread = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
-interface Side {
+interface Direction {
   /** MB/s of each run. */
   rates: number[];
-  /** CPU ms per MB of each run: the bench process for direct, the gateway process for gateway. */
+  /** CPU ms per MB of the process doing the work: the bench for direct, the gateway otherwise. */
   cpu: number[];
+  /** CPU ms per MB of the bench process while it was the client (gateway sides only). */
+  client: number[];
 }
-const side = (): Side => ({ rates: [], cpu: [] });
+const direction = (): Direction => ({ rates: [], cpu: [], client: [] });
+
+/** One way of moving the bytes: the store called directly, or a gateway through one of the clients. */
+interface Side {
+  label: string;
+  up: Direction;
+  down: Direction;
+  /** Uploads `total` bytes; resolves with what `download` needs (the file id or the key). */
+  upload(round: number, total: number): Promise<string>;
+  download(ref: string): Promise<unknown>;
+  remove(ref: string): Promise<unknown>;
+  cpus: (() => number)[];
+}
 
 /**
  * Section 6: the Files API on the embedded platform (disk store). Upload and download throughput
  * through the gateway, as a ratio of writing and reading the same bytes with the same disk adapter
  * in this process (same disk, same run), and how much the gateway's resident memory grows while a
- * 1 GB file streams in. Direct and gateway runs take turns (the order flips every round), so load
- * from other processes falls on both alike; medians and ranges are reported, and the CPU time per MB
- * of each side, which a busy machine disturbs much less than wall time.
+ * 1 GB file streams in. The gateway is driven by two clients: node:http, and a raw node:net client
+ * that costs the bench far less CPU per MB (raw-http-client.ts); the targets are read on the raw one,
+ * since both share the machine's cores with the gateway. Every side takes its turn each round (the
+ * order flips every round), so load from other processes falls on all alike; medians and ranges are
+ * reported, with the CPU time per MB of the gateway and of the client, which a busy machine disturbs
+ * much less than wall time. BENCH_COMPARE_ROOT adds another checkout's gateway (raw client), for A/B.
  */
 export async function filesSection(env: Record<string, string>, print: (s: Section) => void): Promise<void> {
   const prof = SETTINGS.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(REPO_ROOT, '.tmp', 'bench-prof', 'files-gateway')}`] : [];
-  const platform = await startEmbedded({ ...env, FILES_MAX_BYTES: `${Math.max(SIZE_MB, RSS_MB) + 1}mb`, FILES_SWEEP_INTERVAL_MS: '0' }, prof);
+  const gatewayEnv = { ...env, FILES_MAX_BYTES: `${Math.max(SIZE_MB, RSS_MB) + 1}mb`, FILES_SWEEP_INTERVAL_MS: '0' };
+  const platform = await startEmbedded(gatewayEnv, prof);
+  const compared = SETTINGS.compareRoot ? await startEmbedded(gatewayEnv, [], SETTINGS.compareRoot).catch(async (err) => (await platform.stop(), Promise.reject(err))) : undefined;
   const directDir = mkdtempSync(join(tmpdir(), 'rgw-bench-objects-'));
   try {
     const pid = platform.processes[0]!.child.pid!;
-    const gatewayCpu = () => processCpuSeconds(pid) ?? NaN;
     const store = new DiskObjectStore(directDir);
     await store.ensureReady();
     const total = SIZE_MB * MB;
-    const up = { direct: side(), gateway: side() };
-    const down = { direct: side(), gateway: side() };
-    const record = (s: Side, m: { seconds: number; cpu: number }) => {
-      s.rates.push(SIZE_MB / m.seconds);
-      s.cpu.push((m.cpu * 1000) / SIZE_MB);
+    const direct: Side = {
+      label: 'direct',
+      up: direction(),
+      down: direction(),
+      upload: async (round) => (await store.put(`bench/${round}`, Readable.from(blocks(total))), `bench/${round}`),
+      download: async (key) => {
+        for await (const _ of (await store.get(key)).body);
+      },
+      remove: (key) => store.delete(key),
+      cpus: [benchCpu],
     };
-    await uploadThroughGateway(platform.url, 4 * MB); // warm: routes, database, folders
+    const through = (label: string, p: typeof platform, client: 'node:http' | 'raw'): Side => ({
+      label,
+      up: direction(),
+      down: direction(),
+      upload: (_, n) => (client === 'raw' ? rawUpload(p.url, n, BLOCK) : uploadThroughGateway(p.url, n)),
+      download: (id) => (client === 'raw' ? rawDownload(p.url, id) : downloadThroughGateway(p.url, id)),
+      remove: (id) => fetch(`${p.url}/v1/files/${id}`, { method: 'DELETE' }),
+      cpus: [() => processCpuSeconds(p.processes[0]!.child.pid!) ?? NaN, benchCpu],
+    });
+    const raw = through('gateway, raw client', platform, 'raw');
+    const http = through('gateway, node:http client', platform, 'node:http');
+    const other = compared && through('compared tree, raw client', compared, 'raw');
+    const sides = [direct, raw, http, ...(other ? [other] : [])];
+    const record = (d: Direction, m: { seconds: number; cpu: number[] }) => {
+      d.rates.push(SIZE_MB / m.seconds);
+      d.cpu.push((m.cpu[0]! * 1000) / SIZE_MB);
+      if (m.cpu.length > 1) d.client.push((m.cpu[1]! * 1000) / SIZE_MB);
+    };
+    for (const p of [platform, ...(compared ? [compared] : [])]) {
+      for (const upload of [uploadThroughGateway, (url: string, n: number) => rawUpload(url, n, BLOCK)]) await upload(p.url, 4 * MB); // warm: routes, database, folders
+    }
     for (let round = 0; round < ROUNDS; round++) {
-      const key = `bench/${round}`;
-      let id = '';
-      const directUp = async () => record(up.direct, await measured(() => store.put(key, Readable.from(blocks(total))), benchCpu));
-      const gatewayUp = async () => record(up.gateway, await measured(async () => (id = await uploadThroughGateway(platform.url, total)), gatewayCpu));
-      const directDown = async () =>
-        record(down.direct, await measured(async () => {
-          for await (const _ of (await store.get(key)).body);
-        }, benchCpu));
-      const gatewayDown = async () => record(down.gateway, await measured(() => downloadThroughGateway(platform.url, id), gatewayCpu));
-      const turns = round % 2 === 0 ? [directUp, gatewayUp, directDown, gatewayDown] : [gatewayUp, directUp, gatewayDown, directDown];
-      for (const turn of turns) await turn();
-      await store.delete(key);
-      await fetch(`${platform.url}/v1/files/${id}`, { method: 'DELETE' });
+      const order = round % 2 === 0 ? sides : [...sides].reverse();
+      const refs = new Map<Side, string>();
+      for (const s of order) record(s.up, await measured(async () => refs.set(s, await s.upload(round, total)), s.cpus));
+      for (const s of order) record(s.down, await measured(() => s.download(refs.get(s)!), s.cpus));
+      for (const s of order) await s.remove(refs.get(s)!);
     }
 
-    // Memory: resident set of the gateway before, and its peak while a 1 GB upload streams in.
+    // Memory: resident set of the gateway before, and its peak while a 1 GB upload streams in (raw client: the fastest sender).
     const before = rssMb(pid);
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 25);
-    const id = await uploadThroughGateway(platform.url, RSS_MB * MB).finally(() => clearInterval(sampler));
+    const id = await rawUpload(platform.url, RSS_MB * MB, BLOCK).finally(() => clearInterval(sampler));
     peak = Math.max(peak, rssMb(pid));
     await fetch(`${platform.url}/v1/files/${id}`, { method: 'DELETE' });
 
-    const ratios = (d: { direct: Side; gateway: Side }) => d.gateway.rates.map((g, i) => (100 * g) / d.direct.rates[i]!);
-    const detail = (name: string, d: { direct: Side; gateway: Side }) =>
-      `${name}: MB/s direct ${spread(d.direct.rates)}, gateway ${spread(d.gateway.rates)}; per-round ratio median ${median(ratios(d)).toFixed(0)} % (${spread(ratios(d))} %)`;
+    const way = (s: Side, w: 'up' | 'down') => s[w];
+    const ratios = (s: Side, w: 'up' | 'down') => way(s, w).rates.map((g, i) => (100 * g) / way(direct, w).rates[i]!);
+    const detail = (s: Side, w: 'up' | 'down') => {
+      const d = way(s, w);
+      const client = d.client.length ? `, client ${median(d.client).toFixed(2)} (${spread(d.client, 2)})` : '';
+      const ratio = s === direct ? '' : `, per-round ratio median ${median(ratios(s, w)).toFixed(0)} % (${spread(ratios(s, w))} %)`;
+      return `${s.label}: ${median(d.rates).toFixed(0)} MB/s (${spread(d.rates)})${ratio}; CPU ms/MB ${s === direct ? 'bench' : 'gateway'} ${median(d.cpu).toFixed(2)} (${spread(d.cpu, 2)})${client}`;
+    };
+    const lines = (['up', 'down'] as const).flatMap((w) => sides.map((s) => `${w}load ${detail(s, w)}`));
+    const throughput = (s: Side, w: 'up' | 'down', target?: number) => ({
+      metric: `${w}load throughput, ${s.label.replace('gateway, ', '')}`,
+      unit: 'MB/s',
+      direct: median(direct[w].rates),
+      gateway: median(s[w].rates),
+      kind: 'ratio' as const,
+      target,
+    });
+    const ab = (w: 'up' | 'down') => [
+      { metric: `${w}load MB/s, this tree vs compared (raw client)`, unit: 'MB/s', direct: median(other![w].rates), gateway: median(raw[w].rates), kind: 'ratio' as const },
+      { metric: `${w}load gateway CPU, this tree vs compared`, unit: 'ms/MB', direct: median(other![w].cpu), gateway: median(raw[w].cpu), kind: 'added' as const },
+    ];
     print({
       title: '6. Files API (embedded, disk store)',
       note:
-        `${SIZE_MB} MB per transfer, ${ROUNDS} runs a side taking turns, medians; "direct" = the same disk adapter writing/reading the same bytes in the bench process. ` +
-        `CPU = user+system time per MB of the process doing the work (direct: the bench; gateway: the gateway, not counting the client's own sending or reading). ` +
-        `${detail('upload', up)}. ${detail('download', down)}. ` +
-        `Memory: the gateway's RSS before and at its peak during one ${RSS_MB} MB upload (growth target <= 64 MB, the "added" column, in MB)`,
+        `${SIZE_MB} MB per transfer, ${ROUNDS} rounds, every side each round (the order flips every round), medians; "direct" = the same disk adapter writing/reading the same bytes in the bench process. ` +
+        `Targets read on the raw node:net client (bench/raw-http-client.ts): node:http's client costs the bench more CPU per MB than the gateway spends, on the same cores; its figures are shown too. ` +
+        `CPU = user+system time per MB: "bench" for direct, "gateway" = the gateway process, "client" = the bench process while it was the client.\n` +
+        lines.join('\n') +
+        `\nMemory: the gateway's RSS before and at its peak during one ${RSS_MB} MB upload (raw client; growth target <= 64 MB, the "added" column)`,
       rows: [
-        { metric: 'upload throughput', unit: 'MB/s', direct: median(up.direct.rates), gateway: median(up.gateway.rates), kind: 'ratio', target: 0.5 },
-        { metric: 'download throughput', unit: 'MB/s', direct: median(down.direct.rates), gateway: median(down.gateway.rates), kind: 'ratio', target: 0.5 },
-        { metric: 'upload CPU per MB', unit: 'ms/MB', direct: median(up.direct.cpu), gateway: median(up.gateway.cpu), kind: 'added' },
-        { metric: 'download CPU per MB', unit: 'ms/MB', direct: median(down.direct.cpu), gateway: median(down.gateway.cpu), kind: 'added' },
+        throughput(raw, 'up', 0.5),
+        throughput(raw, 'down', 0.5),
+        throughput(http, 'up'),
+        throughput(http, 'down'),
+        { metric: 'upload CPU per MB (bench direct; gateway, raw client)', unit: 'ms/MB', direct: median(direct.up.cpu), gateway: median(raw.up.cpu), kind: 'added' },
+        { metric: 'download CPU per MB (bench direct; gateway, raw client)', unit: 'ms/MB', direct: median(direct.down.cpu), gateway: median(raw.down.cpu), kind: 'added' },
         { metric: `RSS during a ${RSS_MB} MB upload`, unit: 'MB', direct: before, gateway: peak, kind: 'added', target: 64 },
+        ...(other ? [...ab('up'), ...ab('down')] : []),
       ],
     });
   } finally {
     await platform.stop();
+    await compared?.stop();
     rmSync(directDir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ export interface Row {
   metric: string;
   direct: number;
   gateway: number;
-  /** `added` = gateway − direct (ms); `ratio` = gateway ÷ direct. */
+  /** `added` = gateway − direct (in `unit`); `ratio` = gateway ÷ direct. */
   kind: 'added' | 'ratio';
   /** Upper bound for `added`, lower bound for `ratio`; none = reported only. */
   target?: number;
@@ -46,8 +46,8 @@ export function renderSection(s: Section): string {
   const header = ['metric', 'direct', 'gateway', 'added / ratio', 'target', 'result'];
   const body = s.rows.map((r) => {
     const d = delta(r);
-    const shown = r.kind === 'added' ? `+${d.toFixed(3)} ms` : `${(d * 100).toFixed(1)} %`;
-    const target = r.target === undefined ? '' : r.kind === 'added' ? `<= ${r.target} ms` : `>= ${(r.target * 100).toFixed(0)} %`;
+    const shown = r.kind === 'added' ? `${d >= 0 ? '+' : ''}${d.toFixed(3)} ${r.unit}` : `${(d * 100).toFixed(1)} %`;
+    const target = r.target === undefined ? '' : r.kind === 'added' ? `<= ${r.target} ${r.unit}` : `>= ${(r.target * 100).toFixed(0)} %`;
     return [`${r.metric} (${r.unit})`, fmt(r.direct, r.unit), fmt(r.gateway, r.unit), shown, target, verdict(r)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));

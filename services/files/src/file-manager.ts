@@ -108,23 +108,41 @@ export class FileManager {
     return toFileObject(await this.record(ctx, id, now));
   }
 
-  /** GET /v1/files/{id}/content: the bytes, streamed with backpressure; a client gone stops the read. */
+  /**
+   * GET /v1/files/{id}/content: the bytes, streamed with backpressure; a client gone stops the read.
+   * A store that can write to the response itself (disk) does, without a stream in between.
+   */
   async content(ctx: RequestContext, id: string, now: number, res: ServerResponse): Promise<void> {
     const record = await this.record(ctx, id, now);
-    const { body, bytes } = await storeCall(() => this.o.objects.get(record.object_key)).catch((err) => {
-      if (err instanceof ObjectNotFoundError) throw notFound(id);
-      throw err;
-    });
-    res.statusCode = 200;
-    res.setHeader('content-type', contentTypeOf(record.filename));
-    res.setHeader('content-length', String(bytes));
-    res.setHeader('content-disposition', contentDisposition(record.filename));
-    // A stored .html or .svg must not run as a page of this origin.
-    res.setHeader('x-content-type-options', 'nosniff');
-    res.setHeader('content-security-policy', "default-src 'none'; sandbox");
+    const headers = (bytes: number) => {
+      res.statusCode = 200;
+      res.setHeader('content-type', contentTypeOf(record.filename));
+      res.setHeader('content-length', String(bytes));
+      res.setHeader('content-disposition', contentDisposition(record.filename));
+      // A stored .html or .svg must not run as a page of this origin.
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('content-security-policy', "default-src 'none'; sandbox");
+    };
+    const objects = this.o.objects;
+    let sent: Promise<unknown>;
+    if (objects.writeTo) {
+      sent = objects.writeTo(record.object_key, res, { onSize: headers });
+    } else {
+      const { body, bytes } = await storeCall(() => objects.get(record.object_key)).catch((err) => {
+        if (err instanceof ObjectNotFoundError) throw notFound(id);
+        throw err;
+      });
+      headers(bytes);
+      sent = pipeline(body, res);
+    }
     try {
-      await pipeline(body, res);
+      await sent;
     } catch (err) {
+      // Nothing written yet: the error is answered as usual (404, 503).
+      if (!res.headersSent && !res.destroyed) {
+        if (err instanceof ObjectNotFoundError) throw notFound(id);
+        throw mapStoreError(err);
+      }
       // Headers are out: a failure now can only end the reply early (the client sees a short body).
       if (!res.destroyed) res.destroy();
       if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') this.o.logger.warn({ err: (err as Error).message, id }, 'file content stream failed');

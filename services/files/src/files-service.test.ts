@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, truncateSync } from 'node:fs';
+import { once } from 'node:events';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +135,86 @@ describe.each(engines)('files service in-process (%s)', (engine) => {
       expect(err.error).toMatchObject({ code: 'object_store_unavailable', type: 'server_error' });
       const up = await down.uploads.create({ bytes: 2, filename: 'x.txt', mime_type: 'text/plain', purpose: 'assistants' }).catch((e) => e);
       expect(up.status).toBe(503);
+    });
+  });
+
+  describe('GET /v1/files/{id}/content', () => {
+    const MiB = 1024 * 1024;
+    /** A 32 MiB file stored directly (past the 1 MB upload limit, more than loopback buffers hold). */
+    async function bigFile(letter: string): Promise<{ id: string; path: string }> {
+      const id = `file-${letter.repeat(48)}-${engine.toLowerCase()}`;
+      const block = Buffer.alloc(MiB, letter);
+      await platform.objects.put(`files/${id}`, Readable.from(Array.from({ length: 32 }, () => block)));
+      await platform.database.db.insertInto('files').values({ id, project_id: 'proj_default', status: 'processed', object_key: `files/${id}`, filename: 'big.bin', purpose: 'assistants', bytes: 32 * MiB, created_at: Math.floor(t / 1000), expires_at: null }).execute();
+      return { id, path: join(dir, 'objects', 'files', id) };
+    }
+    /** Descriptors of this process (the service runs in it) open on `path`. */
+    const openOn = (path: string) =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      }).length;
+    // events.once would reject on the 'aborted' error a cut-off reply emits before closing.
+    const closed = (res: http.IncomingMessage) => new Promise((resolve) => res.on('close', resolve));
+    /** GETs the content and hands the response over paused, once its head has arrived. */
+    async function startDownload(id: string): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
+      const req = http.get(`${server.url}/v1/files/${id}/content`);
+      req.on('error', () => {});
+      const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+      res.pause();
+      res.on('error', () => {});
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-length']).toBe(String(32 * MiB));
+      return { req, res };
+    }
+
+    it('stops reading and closes the file when the client leaves mid-download', async () => {
+      const { id, path } = await bigFile('l');
+      const { req, res } = await startDownload(id);
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= 2 * MiB) req.destroy();
+      });
+      res.resume();
+      await closed(res);
+      expect(received).toBeLessThan(32 * MiB);
+      await waitFor(async () => openOn(path) === 0);
+      // The service goes on serving.
+      expect((await (await client.files.content(id)).arrayBuffer()).byteLength).toBe(32 * MiB);
+      expect(openOn(path)).toBe(0);
+    });
+
+    it('answers 404 when the row is there but its bytes are gone, and 503 when the store is down', async () => {
+      const { id, path } = await bigFile('g');
+      rmSync(path);
+      const res = await fetch(`${server.url}/v1/files/${id}/content`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'file_not_found', param: 'file_id' });
+      const down = await fetch(`${broken.url}/v1/files/${id}/content`);
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { error: unknown }).error).toMatchObject({ code: 'object_store_unavailable' });
+    });
+
+    it('cuts the reply short, rather than hanging, when the file is truncated while being sent', async () => {
+      const { id, path } = await bigFile('k');
+      const { res } = await startDownload(id);
+      // The server has filled what the socket holds and waits for room, the file still open.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(openOn(path)).toBe(1);
+      truncateSync(path, 4 * MiB);
+      let received = 0;
+      res.on('data', (chunk: Buffer) => void (received += chunk.length));
+      const started = Date.now();
+      res.resume();
+      await closed(res);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(res.complete).toBe(false);
+      expect(received).toBeLessThan(32 * MiB);
+      await waitFor(async () => openOn(path) === 0);
     });
   });
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startS3TestServer, type S3TestServer } from '../../../test/support/s3-server.js';
 import { DiskObjectStore } from './disk-object-store.js';
@@ -122,4 +122,33 @@ export function chunkedBody(chunkBytes: number, chunks: number, then: 'end' | 's
       // 'stall': push nothing more; only an abort ends it.
     },
   });
+}
+
+/**
+ * A slow destination for `writeTo`, holding each chunk as a socket does: it copies the bytes only when
+ * it is done with them, 2 ms later (slower than the disk), so a sender that reused a buffer before the
+ * write callback shows up as wrong bytes. `maxQueued` is the most it ever held after a `write`.
+ * `destroyAfter` destroys it once that many bytes arrived (a client leaving).
+ */
+export function slowSink(opts: { destroyAfter?: number } = {}) {
+  const chunks: Buffer[] = [];
+  const seen = { bytes: 0, maxQueued: 0 };
+  const sink = new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _encoding, callback) {
+      setTimeout(() => {
+        chunks.push(Buffer.from(chunk));
+        seen.bytes += chunk.length;
+        if (opts.destroyAfter !== undefined && seen.bytes >= opts.destroyAfter) return sink.destroy();
+        callback();
+      }, 2);
+    },
+  });
+  const write = sink.write.bind(sink) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean;
+  sink.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+    const ok = write(chunk, cb);
+    seen.maxQueued = Math.max(seen.maxQueued, sink.writableLength);
+    return ok;
+  }) as typeof sink.write;
+  return { sink, seen, finished: new Promise<Buffer>((resolve, reject) => sink.on('finish', () => resolve(Buffer.concat(chunks))).on('error', reject)) };
 }

@@ -19,6 +19,15 @@ export interface ObjectStore {
   put(key: string, body: Readable, opts?: { contentType?: string; signal?: AbortSignal }): Promise<{ bytes: number }>;
   /** Streams the object (or the inclusive byte range); throws `ObjectNotFoundError` when absent. */
   get(key: string, opts?: { range?: { start: number; end?: number }; signal?: AbortSignal }): Promise<{ body: Readable; bytes: number }>;
+  /**
+   * Optional, for adapters that can serve an object faster than through `get`'s stream (disk: reads
+   * into two reused buffers, nothing allocated per chunk). Writes the object (or the inclusive byte
+   * range) to `out` and ends it, honouring backpressure. `onSize` gets the byte count before the first
+   * byte is written; an absent object throws `ObjectNotFoundError` before that. Rejects with
+   * ERR_STREAM_PREMATURE_CLOSE when `out` closes first, and destroys `out` when the object turns out
+   * shorter than its size.
+   */
+  writeTo?(key: string, out: ByteSink, opts?: { range?: { start: number; end?: number }; onSize?: (bytes: number) => void }): Promise<{ bytes: number }>;
   /** Size of the object, or undefined when absent. */
   head(key: string): Promise<{ bytes: number } | undefined>;
   /** Removes the object; absent is not an error. */
@@ -39,6 +48,17 @@ export interface ObjectStore {
   /** Discards an open multipart upload and its stored parts; unknown is not an error. */
   abortMultipart(key: string, uploadId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where `writeTo` writes: an HTTP response or a writable stream. */
+export interface ByteSink {
+  write(chunk: Uint8Array, callback: (err?: Error | null) => void): boolean;
+  end(): unknown;
+  destroy(err?: Error): unknown;
+  readonly destroyed: boolean;
+  readonly writableNeedDrain: boolean;
+  on(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
 }
 
 export class ObjectNotFoundError extends Error {
