@@ -244,7 +244,10 @@ for (const plan of targetPlans()) {
       console.log(
         `[objects/${t.name}] 100 MiB put ${(100_000 / putMs).toFixed(0)} MiB/s (${putMs.toFixed(0)} ms), get ${(100_000 / getMs).toFixed(0)} MiB/s (${getMs.toFixed(0)} ms), RSS growth during put ${growthMiB.toFixed(1)} MiB`,
       );
-      expect(growthMiB).toBeLessThan(60);
+      // A put buffering the object would add at least its 100 MiB. Streaming, the S3 adapter holds at
+      // most 3 parts of 8 MiB live; RSS also counts part buffers not yet collected and the SDK's
+      // per-request copies, seen from 13 up to 63 MiB on a loaded 2-core machine (60 was flaky).
+      expect(growthMiB).toBeLessThan(80);
       await t.store.delete(p + 'huge');
     }, 120_000);
 
