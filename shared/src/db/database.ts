@@ -36,8 +36,8 @@ export interface Database {
   /**
    * Postgres only: runs `text` as a named prepared statement (on `relaxed`'s connections when asked
    * and there are some). Each connection parses and plans a text once, then only binds values: for
-   * the few statements on every request's path, whose parse and plan were a third of the server's
-   * CPU per stored response. `text` must come in a bounded number of shapes (each is kept per connection).
+   * the few statements on every request's path, which Postgres would otherwise parse and plan anew on
+   * every call. `text` must come in a bounded number of shapes (each is kept per connection).
    */
   prepared?<R = Record<string, unknown>>(text: string, values: readonly unknown[], opts?: { relaxed?: boolean }): Promise<R[]>;
 }

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { finished, Readable } from 'node:stream';
-import { sendFile } from './file-sender.js';
+import { READ_CHUNK_BYTES, sendFile } from './file-sender.js';
 import { ObjectNotFoundError, type ByteSink, type ObjectStore } from './object-store.js';
 
 const TMP = '.tmp';
@@ -153,12 +153,6 @@ export class DiskObjectStore implements ObjectStore {
 // load 8–16 the two had measured the same.
 // (Copying chunks into 1 MB batch buffers, an earlier design, had cost more than 256 KB.)
 const WRITE_BATCH_BYTES = 1024 * 1024;
-/**
- * Read size of `get`: large reads keep thread-pool round trips few (the default is 64 KB), and a
- * reader that writes to a socket makes fewer, larger writes. 1 MB cost about a third less CPU per MB
- * than 256 KB in a gateway serving downloads (A/B in one run, both orders).
- */
-const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Streams `body` into `path` with at most one write in flight while the next batch gathers, fsyncs
