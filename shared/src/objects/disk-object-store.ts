@@ -153,6 +153,14 @@ export class DiskObjectStore implements ObjectStore {
 // load 8–16 the two had measured the same.
 // (Copying chunks into 1 MB batch buffers, an earlier design, had cost more than 256 KB.)
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Bytes written between two flushes started while the body is still arriving. The write is fsynced
+ * before it is acknowledged; left to the end, that flush was most of a large upload's time (256 MB:
+ * ~85 ms of page-cache writes, then ~300 ms of fsync on this machine's disk) and the client waited it
+ * out after its last byte. Flushed as it goes (one datasync in flight at a time, beside the writes),
+ * the disk works while the socket is read: 256 MB paced at ~1 ms/MB took 390 ms instead of 670.
+ */
+const FLUSH_EVERY_BYTES = 16 * 1024 * 1024;
 
 /**
  * Streams `body` into `path` with at most one write in flight while the next batch gathers, fsyncs
@@ -164,14 +172,16 @@ async function writeFile(path: string, body: Readable, signal?: AbortSignal): Pr
   const onAbort = () => body.destroy(abortError(signal!.reason));
   signal?.addEventListener('abort', onAbort, { once: true });
   let handle: FileHandle | undefined;
-  const copy: { writing?: Promise<void> } = {};
+  const copy: CopyState = {};
   try {
     handle = await open(path, 'wx');
     const bytes = await copyInto(handle, body, copy);
+    await copy.flushing;
     await handle.sync();
     return bytes;
   } catch (err) {
     await copy.writing?.catch(() => {});
+    await copy.flushing?.catch(() => {});
     await handle?.close().catch(() => {});
     handle = undefined;
     await rm(path, { force: true });
@@ -183,17 +193,24 @@ async function writeFile(path: string, body: Readable, signal?: AbortSignal): Pr
   }
 }
 
+/** What a copy has in flight on the file, which the caller awaits before closing it. */
+interface CopyState {
+  writing?: Promise<void>;
+  flushing?: Promise<void>;
+}
+
 /**
  * The body's chunks, as they come ('data' events: no copy, no concatenation of the stream's buffer
  * as its async iterator does), gathered into batches written with writev. While a write is in
- * flight and the next batch is full the body is paused. `state.writing` is the write in flight,
- * which the caller awaits before closing the file on failure.
+ * flight and the next batch is full the body is paused. Every FLUSH_EVERY_BYTES a datasync starts
+ * beside the writes (never two at once).
  */
-function copyInto(handle: FileHandle, body: Readable, state: { writing?: Promise<void> }): Promise<number> {
+function copyInto(handle: FileHandle, body: Readable, state: CopyState): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     let bytes = 0;
+    let unflushed = 0;
     let ended = false;
     let settled = false;
     let busy = false;
@@ -212,6 +229,7 @@ function copyInto(handle: FileHandle, body: Readable, state: { writing?: Promise
         return;
       }
       const out = batch;
+      unflushed += batchBytes;
       batch = [];
       batchBytes = 0;
       busy = true;
@@ -219,8 +237,20 @@ function copyInto(handle: FileHandle, body: Readable, state: { writing?: Promise
       state.writing.then(
         () => {
           busy = false;
+          if (unflushed >= FLUSH_EVERY_BYTES && !state.flushing && !ended) startFlush();
           flush();
           if (!ended && body.isPaused()) body.resume();
+        },
+        (err: unknown) => settle(err),
+      );
+    };
+    const startFlush = () => {
+      unflushed = 0;
+      const flushing = handle.datasync();
+      state.flushing = flushing;
+      flushing.then(
+        () => {
+          if (state.flushing === flushing) state.flushing = undefined;
         },
         (err: unknown) => settle(err),
       );

@@ -112,8 +112,8 @@ for (const plan of targetPlans()) {
 
     it('a put aborted by its signal mid-stream leaves no object and no partial upload', async () => {
       const controller = new AbortController();
-      // 12 MiB sent (more than one S3 part), then the body stalls; the abort must end it.
-      const stalled = chunkedBody(MiB, 12, 'stall', (sent) => sent === 12 && setTimeout(() => controller.abort(), 300));
+      // 20 MiB sent (more than one S3 part; past the disk store's first flush), then the body stalls; the abort must end it.
+      const stalled = chunkedBody(MiB, 20, 'stall', (sent) => sent === 20 && setTimeout(() => controller.abort(), 300));
       const started = Date.now();
       await expect(t.store.put(p + 'aborted', stalled, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
       expect(Date.now() - started).toBeLessThan(10_000);
@@ -123,7 +123,7 @@ for (const plan of targetPlans()) {
 
     it('a body failing mid-stream rejects the put and leaves nothing', async () => {
       // The body's own error, as it is: a client that went away is not a store failure (no 503).
-      const err = await t.store.put(p + 'failed', chunkedBody(MiB, 11, 'fail')).catch((e: unknown) => e);
+      const err = await t.store.put(p + 'failed', chunkedBody(MiB, 19, 'fail')).catch((e: unknown) => e);
       expect(err).toMatchObject({ message: 'client went away mid-upload' });
       expect(err).not.toBeInstanceOf(ObjectStoreUnavailableError);
       await expect(t.store.get(p + 'failed')).rejects.toBeInstanceOf(ObjectNotFoundError);
