@@ -148,6 +148,40 @@ describe.each(engines)('ResponseStore (%s)', (_engine, open) => {
     expect(await outbox.pending('conv_x')).toHaveLength(1);
   });
 
+  it('writes asked for together (one batch on Postgres) land whole and each gets its own answer', async () => {
+    const out = (id: string) => ({ id, type: 'message', role: 'assistant', status: 'completed', content: [] }) as unknown as ResponseItem;
+    const ids = Array.from({ length: 20 }, (_, i) => `batch${i}`);
+    const started = ids.map((id) => newResponseObject(id, { model: 'm' } as never, 1, 'in_progress'));
+    // One of them takes an id that exists already: it alone fails; the others are written.
+    await add('taken', null);
+    const taken = newResponseObject('taken', { model: 'm' } as never, 1, 'in_progress');
+    const inserts = await Promise.allSettled([...started, taken].map((r, i) => store.insert(r, { body: {}, include: [] }, [msg(`${r.id}_in${i}`, 'q')], [], undefined, { provisional: i % 2 === 0 })));
+    expect(inserts.slice(0, 20).every((s) => s.status === 'fulfilled')).toBe(true);
+    expect(inserts[20]!.status).toBe('rejected');
+
+    const finishes = started.map((r, i) => {
+      r.status = i % 3 === 0 ? 'incomplete' : 'completed';
+      r.output = [out(`${r.id}_out`)];
+      const outbox = i % 4 === 0 ? { conversationId: `conv_${i}`, items: [{ id: `x${i}` }] } : undefined;
+      return store.finish(r, { project: P, ifStatus: ['in_progress'], output: { from: 0, items: r.output }, outbox });
+    });
+    // The same response finished twice at once (a run ending as it is cancelled): the first wins, the second finds it ended.
+    const twice = structuredClone(started[1]!);
+    twice.status = 'cancelled';
+    expect(await Promise.all([...finishes, store.finish(twice, { project: P, ifStatus: ['in_progress'] })])).toEqual([...ids.map(() => true), false]);
+
+    for (const [i, id] of ids.entries()) {
+      const got = (await store.get(P, id))!.response;
+      expect(got.status).toBe(i % 3 === 0 ? 'incomplete' : 'completed');
+      expect(got.output.map((o) => o.id)).toEqual([`${id}_out`]);
+      expect((await store.items(id, 'input')).map((it) => it.id)).toEqual([`${id}_in${i}`]);
+    }
+    const outbox = new OutboxStore(database);
+    expect(await outbox.pending('conv_4')).toMatchObject([{ responseId: 'batch4', items: [{ id: 'x4' }] }]);
+    expect(await outbox.pending('conv_1')).toEqual([]);
+    expect((await store.get(P, 'taken'))!.response.status).toBe('completed');
+  });
+
   it('renews the leases of one owner in one statement; an expired run can be taken over once', async () => {
     const now = Date.now();
     for (const [id, owner, until] of [['l1', 'me', now + 1000], ['l2', 'me', now + 1000], ['l3', 'dead', now - 1]] as const) {
