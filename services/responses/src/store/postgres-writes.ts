@@ -10,8 +10,14 @@ import type { FinishRows, InsertRows } from './response-writes.js';
 
 type Row = Record<string, unknown>;
 
-/** Writes in one statement at most: bounds its size, and what one failure sends back to run alone. */
+/** Writes in one statement at most: bounds what one failure sends back to run alone. */
 const MAX_BATCH = 64;
+/**
+ * Text in one statement at most (the rows' bodies, before JSON escaping). Requests and outputs can be
+ * megabytes each: without it, a lot of large writes at once could pass Postgres's 1 GB value limit and
+ * fail together. A write larger than this goes alone, as the single-row statement.
+ */
+const MAX_BATCH_CHARS = 8 * 1024 * 1024;
 
 /**
  * Calls gathered in one turn of the event loop and run as one batch. A batch that fails on its data
@@ -21,23 +27,29 @@ const MAX_BATCH = 64;
  */
 class Gathering<T, R> {
   private pending: { input: T; resolve: (value: R) => void; reject: (err: unknown) => void }[] = [];
+  private pendingChars = 0;
 
   constructor(
     private readonly runOne: (input: T) => Promise<R>,
     private readonly runBatch: (inputs: T[]) => Promise<R[]>,
+    private readonly charsOf: (input: T) => number,
   ) {}
 
   add(input: T): Promise<R> {
+    const chars = this.charsOf(input);
     return new Promise<R>((resolve, reject) => {
+      if (this.pending.length > 0 && this.pendingChars + chars > MAX_BATCH_CHARS) this.flush();
       if (this.pending.length === 0) setImmediate(() => this.flush());
       this.pending.push({ input, resolve, reject });
-      if (this.pending.length >= MAX_BATCH) this.flush();
+      this.pendingChars += chars;
+      if (this.pending.length >= MAX_BATCH || this.pendingChars >= MAX_BATCH_CHARS) this.flush();
     });
   }
 
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
+    this.pendingChars = 0;
     if (batch.length === 0) return;
     if (batch.length === 1) {
       const [only] = batch;
@@ -53,6 +65,11 @@ class Gathering<T, R> {
     );
   }
 }
+
+/** The text a write's rows carry, near enough: their bodies. */
+const charsOfRows = (rows: readonly Row[]) => rows.reduce((n, r) => n + (typeof r.body === 'string' ? r.body.length : 0), 0);
+const charsOfInsert = ({ row, items, events }: InsertRows) => String(row.body ?? '').length + String(row.request ?? '').length + charsOfRows(items) + charsOfRows(events);
+const charsOfFinish = ({ body, items, outbox }: FinishRows) => body.length + charsOfRows(items) + String(outbox?.items ?? '').length;
 
 /** Items as four column arrays (item_id, kind, position, body), for `unnest`. */
 function itemArrays(items: readonly Row[]): unknown[][] {
@@ -129,7 +146,7 @@ class PostgresWrites {
   private readonly finishes: Gathering<FinishRows, boolean>;
 
   constructor(private readonly database: Database & Required<Pick<Database, 'prepared'>>) {
-    this.finishes = new Gathering((w) => this.finishOne(w), (ws) => this.finishMany(ws));
+    this.finishes = new Gathering((w) => this.finishOne(w), (ws) => this.finishMany(ws), charsOfFinish);
   }
 
   /** `relaxed`: committed without waiting for the WAL flush (see Database.relaxed). */
@@ -150,6 +167,7 @@ class PostgresWrites {
           await this.database.prepared(many, [json(batch.map((b) => b.row)), json(batch.flatMap((b) => b.items)), json(batch.flatMap((b) => b.events))], { relaxed });
           return batch.map(() => undefined);
         },
+        charsOfInsert,
       );
       this.inserts.set(key, gathering);
     }

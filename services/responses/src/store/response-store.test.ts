@@ -182,6 +182,15 @@ describe.each(engines)('ResponseStore (%s)', (_engine, open) => {
     expect((await store.get(P, 'taken'))!.response.status).toBe('completed');
   });
 
+  it('a write larger than one batch may carry is stored beside the small ones asked for with it', async () => {
+    const big = 'x'.repeat(9 * 1024 * 1024);
+    const ids = ['small1', 'huge', 'small2'];
+    await Promise.all(ids.map((id) => store.insert(newResponseObject(id, { model: 'm' } as never, 1, 'completed'), { body: {}, include: [] }, [msg(`${id}_in`, id === 'huge' ? big : 'q')])));
+    for (const id of ids) expect((await store.items(id, 'input')).map((i) => i.id)).toEqual([`${id}_in`]);
+    const [stored] = await store.items('huge', 'input');
+    expect(JSON.stringify(stored).length).toBeGreaterThan(big.length);
+  });
+
   it('renews the leases of one owner in one statement; an expired run can be taken over once', async () => {
     const now = Date.now();
     for (const [id, owner, until] of [['l1', 'me', now + 1000], ['l2', 'me', now + 1000], ['l3', 'dead', now - 1]] as const) {
