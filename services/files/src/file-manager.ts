@@ -124,19 +124,13 @@ export class FileManager {
       res.setHeader('content-security-policy', "default-src 'none'; sandbox");
     };
     const objects = this.o.objects;
-    let sent: Promise<unknown>;
-    if (objects.writeTo) {
-      sent = objects.writeTo(record.object_key, res, { onSize: headers });
-    } else {
-      const { body, bytes } = await storeCall(() => objects.get(record.object_key)).catch((err) => {
-        if (err instanceof ObjectNotFoundError) throw notFound(id);
-        throw err;
-      });
-      headers(bytes);
-      sent = pipeline(body, res);
-    }
     try {
-      await sent;
+      if (objects.writeTo) await objects.writeTo(record.object_key, res, { onSize: headers });
+      else {
+        const { body, bytes } = await objects.get(record.object_key);
+        headers(bytes);
+        await pipeline(body, res);
+      }
     } catch (err) {
       // Nothing written yet: the error is answered as usual (404, 503).
       if (!res.headersSent && !res.destroyed) {
